@@ -1,0 +1,45 @@
+# workmail-sandbox: two commands do everything.
+#   make lab    create .venv if needed, install the kit, start JupyterLab on notebooks/ (sandbox mode)
+#   make test   create .venv if needed, install the kit, run the whole test suite, notebooks included
+# Override the interpreter with `make PYTHON=python3.12 test`.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8888
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test install bench strip clean help
+
+help:
+	@echo "make lab    - start JupyterLab on notebooks/ in sandbox mode (http://127.0.0.1:$(PORT)/lab)"
+	@echo "make test   - run the tests and every notebook (nbval)"
+	@echo "make bench  - run the benchmarks (ratios against baselines measured in the same run)"
+	@echo "make strip  - strip notebook outputs before committing"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("workmail-sandbox needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[lab,test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	WORKMAIL_SANDBOX_MODE=sandbox $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		--ServerApp.open_browser=False --ServerApp.root_dir=notebooks
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+strip: $(STAMP)
+	$(BIN)/nbstripout --keep-count notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

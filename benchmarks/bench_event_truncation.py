@@ -1,0 +1,70 @@
+"""Building a truncated event vs serialising the full event once.
+
+For 10,000, 100,000 and 1,000,000 recipients (every one of them over 128 KB),
+time ``build_event(...)`` from the plain recipient list against ``json.dumps``
+of the full, untruncated event, alternately in one run.
+
+Target (issue #2): ratio at most 0.5 at every size: truncating must cost less
+than serialising everything once. Exit status 1 when a target is missed, so
+``--check`` can gate a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import paired  # noqa: E402
+
+from workmail_sandbox import PAYLOAD_LIMIT_BYTES, build_event  # noqa: E402
+
+TARGET = 0.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--pairs", type=int, default=15)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a ratio misses the target")
+    args = parser.parse_args()
+
+    print(f"{'recipients':>11} {'full JSON':>11} {'build_event':>12} {'kept':>6} {'ratio':>6}  target <= {TARGET}")
+    missed = False
+    for n in args.sizes:
+        recipients = [f"user{i:07d}@example.com" for i in range(n)]
+        full = {
+            "summaryVersion": "2018-10-10",
+            "envelope": {"mailFrom": {"address": "sender@example.org"}, "recipients": [{"address": a} for a in recipients]},
+            "subject": "Quarterly report",
+            "messageId": "00000000-0000-0000-0000-000000000000",
+            "invocationId": "00000000000000000000000000000000",
+            "flowDirection": "INBOUND",
+            "truncated": False,
+        }
+        size = len(json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode())
+        assert size > PAYLOAD_LIMIT_BYTES, "every size must be over 128 KB"
+
+        def candidate():
+            return build_event(mail_from="sender@example.org", recipients=recipients, subject="Quarterly report")
+
+        def baseline():
+            return json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode()
+
+        event = candidate()
+        assert event.truncated and event.size <= PAYLOAD_LIMIT_BYTES
+        pairs = args.pairs if n < 1_000_000 else max(5, args.pairs // 3)
+        result = paired(candidate, baseline, pairs=pairs)
+        ok = result.ratio <= TARGET
+        missed |= not ok
+        print(
+            f"{n:>11,} {result.baseline_ms:>9.2f}ms {result.candidate_ms:>10.2f}ms "
+            f"{len(event.envelope.recipients):>6,} {result.ratio:>6.3f}  {'ok' if ok else 'MISSED'}"
+        )
+    return 1 if (missed and args.check) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

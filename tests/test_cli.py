@@ -1,0 +1,197 @@
+"""The workmail-sandbox command: output, one-line errors on stderr, documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from workmail_sandbox import cli
+
+ON_BEHALF = (
+    b"From: Alice <alice@example.com>\r\n"
+    b"Sender: Bob <bob@example.com>\r\n"
+    b"To: carol@example.com, dan@example.org\r\n"
+    b"Cc: Carol <CAROL@example.com>, erin@sales.example.com\r\n"
+    b"Subject: =?utf-8?b?w5xiZXJzaWNodA==?=\r\n"
+    b"Message-ID: <1@example.com>\r\n"
+    b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\n"
+    b"\r\n"
+    b"Body\r\n"
+)
+
+
+@pytest.fixture
+def eml(tmp_path):
+    path = tmp_path / "on-behalf.eml"
+    path.write_bytes(ON_BEHALF)
+    return path
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_event_prints_a_list_of_events(capsys, eml):
+    code, out, err = run(capsys, "event", eml, "--org-domain", "example.com", "--org-domain", "sales.example.com")
+    assert code == 0 and err == ""
+    (event,) = json.loads(out)
+    assert event["envelope"]["mailFrom"] == {"address": "alice@example.com"}
+    assert event["sender"] == {"address": "bob@example.com"}
+    assert [r["address"] for r in event["envelope"]["recipients"]] == [
+        "carol@example.com",
+        "erin@sales.example.com",
+    ]
+    assert event["subject"] == "Übersicht"
+    assert event["summaryVersion"] == "2018-10-10"
+
+
+def test_event_outbound_with_envelope(capsys, eml):
+    code, out, _ = run(
+        capsys, "event", eml, "--direction", "outbound", "--mail-from", "bounces@example.com",
+        "--rcpt", "x@example.org", "--rcpt", "y@example.net", "--conversations", "per-domain",
+    )
+    assert code == 0
+    events = json.loads(out)
+    assert [e["envelope"]["recipients"] for e in events] == [[{"address": "x@example.org"}], [{"address": "y@example.net"}]]
+    assert {e["envelope"]["mailFrom"]["address"] for e in events} == {"bounces@example.com"}
+    assert {e["flowDirection"] for e in events} == {"OUTBOUND"}
+
+
+def test_event_inbound_without_org_domain_is_a_usage_error(capsys, eml):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["event", str(eml)])
+    assert exc.value.code == cli.EXIT_USAGE
+    assert "--org-domain" in capsys.readouterr().err
+
+
+def test_missing_file_is_one_line_on_stderr(capsys, tmp_path):
+    code, out, err = run(capsys, "event", tmp_path / "nope.eml", "--org-domain", "example.com")
+    assert code == cli.EXIT_INPUT and out == ""
+    assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_not_an_email_is_an_input_error(capsys, tmp_path):
+    path = tmp_path / "x.eml"
+    path.write_bytes(b"%PDF-1.7\n\x00\x01binary")
+    code, _, err = run(capsys, "event", path, "--org-domain", "example.com")
+    assert code == cli.EXIT_INPUT
+    assert err.startswith("workmail-sandbox: error:") and err.count("\n") == 1
+
+
+def test_check_event_valid_and_invalid(capsys, tmp_path):
+    good = {
+        "summaryVersion": "2019-07-28",
+        "envelope": {"mailFrom": {"address": "a@example.org"}, "recipients": [{"address": "b@example.com"}]},
+        "subject": "hi",
+        "messageId": "00000000-0000-0000-0000-000000000000",
+        "invocationId": "0" * 40,
+        "flowDirection": "INBOUND",
+        "truncated": False,
+    }
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(good))
+    code, out, _ = run(capsys, "check-event", path)
+    assert code == 0 and out.startswith("valid:")
+
+    bad = dict(good, subject="x" * 300, flowDirection="SIDEWAYS")
+    path.write_text(json.dumps(bad))
+    code, out, _ = run(capsys, "check-event", path)
+    assert code == cli.EXIT_INVALID
+    assert "subject" in out and "flowDirection" in out and "256" in out
+
+
+def test_check_event_lenient_accepts_legacy_events(capsys, tmp_path):
+    legacy = {
+        "summaryVersion": "2018-10-10",
+        "envelope": {"mailFrom": {"address": "from@example.com"}, "recipients": [{"address": "r@example.com"}]},
+        "sender": {"address": "sender@example.com"},
+        "subject": "Hello From Amazon WorkMail!",
+        "truncated": False,
+    }
+    path = tmp_path / "legacy.json"
+    path.write_text(json.dumps(legacy))
+    assert run(capsys, "check-event", path)[0] == cli.EXIT_INVALID
+    assert run(capsys, "check-event", path, "--lenient")[0] == 0
+
+
+def test_check_event_bad_json(capsys, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    code, _, err = run(capsys, "check-event", path)
+    assert code == cli.EXIT_INPUT and "not valid JSON" in err
+
+
+def test_check_response_prints_decisions(capsys, tmp_path):
+    response = {
+        "actions": [
+            {"action": {"type": "DEFAULT"}, "allRecipients": True},
+            {"action": {"type": "BOUNCE", "parameters": {"bounceMessage": "No thanks"}}, "recipients": ["b@example.com"]},
+        ]
+    }
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(response))
+    code, out, _ = run(
+        capsys, "check-response", path, "--direction", "inbound",
+        "--recipient", "a@example.com", "--recipient", "b@example.com", "--fallback", "move_to_junk",
+    )
+    assert code == 0
+    assert "a@example.com: DEFAULT" in out and "b@example.com: BOUNCE" in out and "No thanks" in out
+
+    code, out, _ = run(
+        capsys, "check-response", path, "--direction", "inbound", "--recipient", "a@example.com", "--json",
+        "--org-domain", "example.com",
+    )
+    result = json.loads(out)
+    assert code == 0 and result["valid"] is True
+    assert {d["recipient"]: d["added"] for d in result["decisions"]} == {"a@example.com": False, "b@example.com": True}
+
+    # Without the organization's domains, adding b@example.com inbound cannot be allowed.
+    code, out, _ = run(capsys, "check-response", path, "--direction", "inbound", "--recipient", "a@example.com")
+    assert code == cli.EXIT_INVALID and "outside the organization" in out
+
+
+def test_check_response_invalid_exit_code(capsys, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"actions": [{"action": {"type": "MOVE_TO_JUNK"}, "allRecipients": True}]}))
+    code, out, _ = run(capsys, "check-response", path, "--direction", "outbound", "--recipient", "x@example.org")
+    assert code == cli.EXIT_INVALID
+    assert "INVALID" in out and "inbound" in out
+
+
+def test_check_response_bad_fallback_is_one_line(capsys, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"actions": []}))
+    code, _, err = run(
+        capsys, "check-response", path, "--direction", "inbound", "--recipient", "a@example.com", "--fallback", "RUN_LAMBDA",
+    )
+    assert code == cli.EXIT_INVALID and err.count("\n") == 1 and "fallback" in err
+
+
+def test_stdin_is_accepted(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ON_BEHALF)))
+    code, out, _ = run(capsys, "event", "-", "--direction", "outbound")
+    assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_help_documents_exit_codes():
+    result = subprocess.run(
+        [sys.executable, "-m", "workmail_sandbox.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for code in ("0", "1", "2", "3"):
+        assert f"  {code}  " in result.stdout
+    for command in ("event", "check-event", "check-response"):
+        assert command in result.stdout
+
+
+def test_console_script_is_installed():
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "workmail-sandbox"]
+    assert ep.value == "workmail_sandbox.cli:main"

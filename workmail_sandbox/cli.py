@@ -1,0 +1,212 @@
+"""The ``workmail-sandbox`` command line: parse, call the library, print.
+
+Kit errors become one line on stderr and an exit code; anything unexpected keeps
+its traceback, because it is a bug to report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import WorkMailSandboxError
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+
+EXIT_CODES = f"""\
+exit codes:
+  {EXIT_OK}  success (for check-*: the input is valid)
+  {EXIT_INVALID}  the event or response breaks a WorkMail rule (problems on stdout)
+  {EXIT_USAGE}  wrong command-line usage
+  {EXIT_INPUT}  the input could not be read (missing file, not JSON, not an email)
+"""
+
+
+class _InputError(WorkMailSandboxError):
+    """A file the user named cannot be read."""
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise _InputError(f"{path}: no such file.", fix="check the path") from None
+    except IsADirectoryError:
+        raise _InputError(f"{path}: is a folder, not a file.", fix="name one file") from None
+    except OSError as exc:
+        raise _InputError(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _read_json(path: str) -> Any:
+    data = _read_bytes(path)
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _InputError(f"{path}: not valid JSON ({exc}).", fix="pass a JSON file") from None
+
+
+def _print_json(value: Any, indent: int | None) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=indent)
+    sys.stdout.write("\n")
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def _cmd_event(args: argparse.Namespace) -> int:
+    from .events import SmtpEnvelope, events_from_message
+    from .mime import parse_message
+
+    message = parse_message(_read_bytes(args.file), headers_only=True)
+    envelope = SmtpEnvelope(mail_from=args.mail_from, recipients=args.rcpt or None)
+    events = events_from_message(
+        message,
+        direction=args.direction,
+        org_domains=args.org_domain,
+        envelope=envelope,
+        conversations=args.conversations,
+        summary_version=args.summary_version,
+    )
+    _print_json([e.to_dict() for e in events], args.indent)
+    return EXIT_OK
+
+
+def _cmd_check_event(args: argparse.Namespace) -> int:
+    from .events import WorkMailEvent, check_event
+
+    data = _read_json(args.file)
+    problems = check_event(data, strict=not args.lenient)
+    if problems:
+        for problem in problems:
+            print(f"invalid: {problem}")
+        return EXIT_INVALID
+    event = WorkMailEvent(data)
+    print(
+        f"valid: {event.flow_direction or 'legacy'} event from {event.envelope.mail_from} "
+        f"to {len(event.envelope.recipients)} recipient(s), {event.size:,} bytes, truncated={str(event.truncated).lower()}"
+    )
+    return EXIT_OK
+
+
+def _cmd_check_response(args: argparse.Namespace) -> int:
+    from .responses import resolve_response
+
+    data = _read_json(args.file)
+    resolution = resolve_response(
+        data,
+        direction=args.direction,
+        recipients=args.recipient,
+        org_domains=args.org_domain,
+        fallback=args.fallback,
+    )
+    if args.json:
+        _print_json(
+            {
+                "valid": resolution.valid,
+                "problems": [str(p) for p in resolution.problems],
+                "decisions": resolution.to_records(),
+            },
+            2,
+        )
+    else:
+        print(resolution.report())
+    return EXIT_OK if resolution.valid else EXIT_INVALID
+
+
+# ------------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workmail-sandbox",
+        description="Offline tools for Amazon WorkMail Run Lambda rules: build and check events and responses.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    event = command("event", "Print the events WorkMail would send for an .eml file (a JSON list, one per SMTP conversation).")
+    event.add_argument("file", metavar="FILE.eml", help="the message; '-' reads stdin")
+    event.add_argument("--direction", choices=["inbound", "outbound"], default="inbound", type=str.lower)
+    event.add_argument(
+        "--org-domain", action="append", default=[], metavar="D",
+        help="an organization mail domain (repeat); inbound events keep only these recipients",
+    )
+    event.add_argument("--mail-from", metavar="A", help="the SMTP MAIL FROM; wins over the From header")
+    event.add_argument("--rcpt", action="append", metavar="A", help="an SMTP RCPT TO (repeat); replaces To, Cc and Bcc")
+    event.add_argument(
+        "--conversations", choices=["single", "per-domain"], default="single",
+        help="one SMTP conversation for all recipients (default) or one per recipient domain",
+    )
+    event.add_argument("--summary-version", default="2018-10-10", choices=["2018-10-10", "2019-07-28"])
+    event.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+    event.set_defaults(func=_cmd_event)
+
+    check_event = command("check-event", "Check an event JSON file against WorkMail's documented rules.")
+    check_event.add_argument("file", metavar="FILE.json", help="the event; '-' reads stdin")
+    check_event.add_argument(
+        "--lenient", action="store_true",
+        help="accept pre-2020 events (no messageId, invocationId, flowDirection) and undocumented fields",
+    )
+    check_event.set_defaults(func=_cmd_check_event)
+
+    check_response = command(
+        "check-response", "Check a synchronous response and print the decision for each recipient."
+    )
+    check_response.add_argument("file", metavar="FILE.json", help="the function's response; '-' reads stdin")
+    check_response.add_argument("--direction", choices=["inbound", "outbound"], required=True, type=str.lower)
+    check_response.add_argument(
+        "--recipient", action="append", required=True, metavar="A", help="a recipient of the event (repeat)"
+    )
+    check_response.add_argument("--org-domain", action="append", default=[], metavar="D")
+    check_response.add_argument("--fallback", default="DEFAULT", type=str.upper, help="the rule's fallback action")
+    check_response.add_argument("--json", action="store_true", help="print the result as JSON")
+    check_response.set_defaults(func=_cmd_check_response)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workmail-sandbox`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "event" and args.direction == "inbound" and not args.org_domain:
+        parser.error(
+            "inbound events list only recipients in the organization's domains: "
+            "give them with --org-domain (repeat for each domain)"
+        )
+    try:
+        return args.func(args)
+    except _InputError as exc:
+        print(f"workmail-sandbox: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except WorkMailSandboxError as exc:
+        from .errors import MessageParseError
+
+        print(f"workmail-sandbox: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT if isinstance(exc, MessageParseError) else EXIT_INVALID
+    except BrokenPipeError:  # `workmail-sandbox event big.eml | head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
