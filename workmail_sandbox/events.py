@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any, Literal
 
-from .errors import EventError
+from .errors import EventError, MessageParseError
 
 __all__ = [
     "DEFAULT_SUMMARY_VERSION",
@@ -241,7 +241,8 @@ class WorkMailEvent(_DictView):
             error = EventError(first.field, first.rule + more, fix=first.fix)
             error.problems = problems  # type: ignore[attr-defined]
             raise error
-        return cls(copy.deepcopy(dict(data)))
+        raw = data.raw if isinstance(data, _DictView) else data
+        return cls(copy.deepcopy(dict(raw)))
 
     @classmethod
     def from_json(
@@ -293,13 +294,25 @@ def _address_problem(path: str, value: Any) -> EventProblem | None:
         return EventProblem(f"{path}.address", f"must be a string, got {type(address).__name__}")
     if "@" not in address:
         return EventProblem(f"{path}.address", f"must be an email address, got {address!r}")
+    if not _is_valid_unicode(address):
+        return EventProblem(f"{path}.address", "contains characters that are not valid Unicode (lone surrogates)")
     return None
+
+
+def _is_valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_event(
     data: Any, *, strict: bool = True, payload_limit: int = PAYLOAD_LIMIT_BYTES
 ) -> list[EventProblem]:
     """Every documented rule the raw event breaks, as a list (empty when valid)."""
+    if isinstance(data, _DictView):
+        data = data.raw
     if not isinstance(data, Mapping):
         return [EventProblem("(document)", f"must be a JSON object, got {type(data).__name__}")]
     problems: list[EventProblem] = []
@@ -350,6 +363,8 @@ def check_event(
     subject = data.get("subject")
     if not isinstance(subject, str):
         add(EventProblem("subject", f"is required and must be a string, got {type(subject).__name__}"))
+    elif not _is_valid_unicode(subject):
+        add(EventProblem("subject", "contains characters that are not valid Unicode (lone surrogates)"))
     elif len(subject) > SUBJECT_LIMIT_CHARS:
         add(
             EventProblem(
@@ -360,7 +375,9 @@ def check_event(
         )
 
     for name in _LATER_FIELDS:
-        if name not in data and strict:
+        if name in data and data[name] is None:
+            add(EventProblem(name, "must not be null"))
+        elif name not in data and strict:
             add(
                 EventProblem(
                     name,
@@ -415,7 +432,15 @@ def check_event(
 
 def serialize_event(event: Mapping[str, Any]) -> bytes:
     """The event as compact UTF-8 JSON, the form its size is counted in."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if isinstance(event, _DictView):
+        event = event.raw
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=_unwrap).encode("utf-8")
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, _DictView):
+        return value.raw
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def payload_size(event: Mapping[str, Any]) -> int:
@@ -445,13 +470,18 @@ def normalize_direction(direction: str) -> str:
 
 
 def _normalize(address: str, path: str) -> str:
+    """A bare, lower-case address (display names and <> removed), or an EventError."""
+    from .mime import normalize_address
+
     if not isinstance(address, str):
         raise EventError(path, f"must be an address string, got {type(address).__name__}")
-    value = address.strip().lower()
-    if value.startswith("<") and value.endswith(">"):
-        value = value[1:-1].strip()
-    if "@" not in value:
-        raise EventError(path, f"must be an email address, got {address!r}")
+    try:
+        value = normalize_address(address)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventError(path, f"contains characters that are not valid Unicode: {address!r}") from None
+    except MessageParseError:
+        raise EventError(path, f"must be an email address (local@domain), got {address!r}") from None
     return value
 
 
@@ -487,8 +517,13 @@ def _fit_recipients(recipients: Iterable[str], budget: int) -> tuple[list[str], 
             return kept, used, False
         try:
             values = [a.strip().lower() for a in chunk]
-            if [v for v in values if "@" not in v or v[0] == "<"]:
+            if [v for v in values if "@" not in v or "<" in v or " " in v]:
                 raise AttributeError
+            joined = " ".join(values)
+            if not joined.isascii():
+                joined.encode("utf-8")  # lone surrogates: let _normalize name the bad one
+        except UnicodeEncodeError:
+            values = [_normalize(a, f"envelope.recipients[{index + i}].address") for i, a in enumerate(chunk)]
         except AttributeError:
             values = [_normalize(a, f"envelope.recipients[{index + i}].address") for i, a in enumerate(chunk)]
         index += len(chunk)
@@ -534,6 +569,10 @@ def build_event(
     bytes, ``truncated`` is true and the recipients are the longest prefix that
     fits. The recipient list is read only as far as needed, so a million
     recipients cost no more than the few thousand that fit.
+
+    One edge follows from that definition: a full event exactly one byte over
+    the limit fits once ``false`` becomes ``true``, so it is sent with
+    ``truncated: true`` and every recipient.
     """
     if summary_version not in KNOWN_SUMMARY_VERSIONS:
         raise EventError(
@@ -666,6 +705,8 @@ def events_from_message(
             fix="pass envelope=SmtpEnvelope(mail_from='someone@example.com')",
         )
     sender = parsed.sender_address if parsed.on_behalf else None
+    if sender is not None and sender == _normalize(mail_from, "envelope.mailFrom.address"):
+        sender = None  # a Sender with no From is the author, not someone acting on behalf
 
     if envelope.recipients is not None:
         seen: set[str] = set()

@@ -38,8 +38,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import ResponseError
-from .events import INBOUND, OUTBOUND, normalize_direction
+from .errors import EventError, ResponseError
+from .events import INBOUND, OUTBOUND
+from .events import normalize_direction as _event_direction
 
 __all__ = [
     "FALLBACK_ACTION_TYPES",
@@ -126,9 +127,11 @@ class SyncResponse:
         return cls((Action(action_type, all_recipients=True, parameters=parameters),))
 
     def to_dict(self) -> dict[str, Any]:
+        """Exactly what a handler returns to WorkMail."""
         return {"actions": [a.to_dict() for a in self.actions]}
 
     def to_json(self) -> str:
+        """The response as JSON text."""
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     @classmethod
@@ -156,6 +159,7 @@ class Decision:
 
     @property
     def is_fallback(self) -> bool:
+        """True when the rule's fallback action decided, not the response."""
         return self.source.startswith("fallback")
 
 
@@ -176,10 +180,12 @@ class Resolution:
 
     @property
     def errors(self) -> list[ResponseProblem]:
+        """The problems that make the response invalid."""
         return [p for p in self.problems if p.severity == "error"]
 
     @property
     def warnings(self) -> list[ResponseProblem]:
+        """Problems WorkMail tolerates (the response is still applied)."""
         return [p for p in self.problems if p.severity == "warning"]
 
     @property
@@ -197,6 +203,7 @@ class Resolution:
         return "\n".join(lines)
 
     def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per recipient, for tables and JSON output."""
         return [
             {
                 "recipient": d.recipient,
@@ -216,6 +223,17 @@ class Resolution:
 
 
 # ---------------------------------------------------------------------- parsing
+
+
+def normalize_direction(direction: str) -> str:
+    """``"inbound"`` -> ``"INBOUND"``; anything else is a :class:`ResponseError`."""
+    try:
+        return _event_direction(direction)
+    except EventError:
+        raise ResponseError(
+            f"The direction must be INBOUND or OUTBOUND, got {direction!r}.",
+            fix="pass direction='inbound' or direction='outbound'",
+        ) from None
 
 
 def _as_bool(value: Any, path: str, problems: list[ResponseProblem]) -> bool | None:
