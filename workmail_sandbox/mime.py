@@ -25,6 +25,14 @@ Stdlib quirks handled here (Python 3.11):
   decoded here from the payload bytes with replacement characters instead.
 - A header line without a colon ends the header block: the parser reads the
   rest of the headers as body (``MissingHeaderBodySeparatorDefect``).
+- ``get_content_type()``, ``get_filename()`` and friends re-parse the header
+  on every call, and the parser itself costs most of a full parse; parts are
+  therefore described from header objects read once per part.
+- ``BytesHeaderParser`` still walks the whole body line by line to store it as
+  a string (0.4 s for 30 MB); the headers-only path parses the header block
+  alone and attaches the rest, with the same result.
+- With no closing boundary the last part loses its final line break, as the
+  parser takes it for the start of a boundary line that never comes.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from email import policy as _policy
 from email.parser import BytesHeaderParser, BytesParser
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from workmail_sandbox.errors import MessageParseError
 
@@ -102,7 +110,7 @@ _END_OF_HEADERS = re.compile(rb"\n\r?\n")
 _LINESEP = re.compile(r"\r\n|\r|\n")
 _BOM = b"\xef\xbb\xbf"
 
-MessageSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", email.message.Message]
+_Source = bytes | bytearray | memoryview | str | os.PathLike[str] | email.message.Message
 
 
 # ---------------------------------------------------------------- addresses
@@ -182,29 +190,30 @@ class Part:
 
     def payload(self) -> bytes:
         """Return the decoded payload bytes (an attached message as its bytes)."""
-        return _decode_payload(self._message) if self._message is not None else b""
+        return _decode_payload(self._message, self.content_type) if self._message is not None else b""
 
     def text(self) -> str:
         """Return the payload as str: part's charset, bad bytes replaced, line ends as ``\\n``."""
         return _bytes_to_text(self.payload(), self.charset)
 
 
-def _decode_payload(part: email.message.Message) -> bytes:
+def _decode_payload(part: email.message.Message, content_type: str) -> bytes:
     """Decode one leaf part's payload; never raises (a mail server keeps going)."""
     try:
-        if part.get_content_maintype() == "message" or part.is_multipart():
+        if content_type.startswith("message/") or part.is_multipart():
             inner = part.get_payload()
             if isinstance(inner, list):
-                return b"".join(_as_bytes(m) for m in inner)
+                return b"".join(_as_bytes(m) for m in inner if isinstance(m, email.message.Message))
         data = part.get_payload(decode=True)
     except Exception:  # stdlib bugs on broken parts; degrade to the raw text
         data = None
+    if isinstance(data, bytes):
+        return data
     if data is None:
         raw = part.get_payload()
         if isinstance(raw, str):
             return raw.encode("utf-8", "surrogateescape")
-        return b""
-    return data
+    return b""
 
 
 def _as_bytes(message: email.message.Message) -> bytes:
@@ -221,9 +230,11 @@ def _codec_for(charset: str | None) -> str | None:
         # 8-bit bytes that mislabelled mail carries, as mail clients do.
         return "utf-8"
     try:
-        return codecs.lookup(charset).name
-    except (LookupError, ValueError):
+        name = codecs.lookup(charset).name
+        b"a".decode(name, "replace")  # refuses bytes-to-bytes codecs a charset may name (base64, rot13, zlib)
+    except (LookupError, ValueError, TypeError):
         return None
+    return name
 
 
 def _bytes_to_text(data: bytes, charset: str | None) -> str:
@@ -252,33 +263,51 @@ def _unfold(value: str) -> str:
 # ------------------------------------------------------------ headers, safe
 
 
-@dataclass(frozen=True)
 class _Header:
-    """One header field as read: decoded value, header object when it parsed."""
+    """One header field, parsed by the stdlib on first use, read leniently if that fails."""
 
-    name: str
-    value: str
-    obj: Any  # email.headerregistry.BaseHeader, or None when the stdlib raised
-    error: str | None = None
+    __slots__ = ("_error", "_obj", "_policy", "_value", "name", "raw")
+
+    def __init__(self, name: str, raw: Any, policy: Any) -> None:
+        self.name = name
+        self.raw = str(raw)  # as stored: folded, encoded words intact, 8-bit bytes as surrogates
+        self._policy = policy
+        self._value: str | None = None
+        self._obj: Any = None
+        self._error: str | None = None
+
+    def _parse(self) -> str:
+        if self._value is None:
+            try:
+                obj = self._policy.header_fetch_parse(self.name, self.raw)
+                self._value = _clean(_unfold(str(obj)))
+                self._obj = obj if hasattr(obj, "defects") else None
+            except Exception as exc:  # IndexError, AttributeError, TypeError, ...
+                self._error = f"{type(exc).__name__}: {exc}"
+                self._value = _clean(_fallback_decode(self.raw))
+        return self._value
+
+    @property
+    def value(self) -> str:
+        """Decoded (RFC 2047), unfolded value."""
+        return self._parse()
+
+    @property
+    def obj(self) -> Any:
+        """The stdlib header object (email.headerregistry), None when parsing it raised."""
+        self._parse()
+        return self._obj
+
+    @property
+    def error(self) -> str | None:
+        """What the stdlib raised while parsing this field, if anything."""
+        self._parse()
+        return self._error
 
 
 def _read_headers(message: email.message.Message) -> list[_Header]:
-    """Read every header of ``message`` one by one, surviving stdlib parser bugs."""
-    out: list[_Header] = []
-    pol = message.policy
-    for name, raw in message.raw_items():
-        try:
-            obj = pol.header_fetch_parse(name, raw)
-            value = str(obj)
-            if not hasattr(obj, "defects"):
-                obj = None
-        except Exception as exc:  # IndexError, AttributeError, TypeError, ...
-            obj = None
-            value = _fallback_decode(str(raw))
-            out.append(_Header(name, _clean(value), None, f"{type(exc).__name__}: {exc}"))
-            continue
-        out.append(_Header(name, _clean(_unfold(value)), obj))
-    return out
+    """List the fields of ``message`` without parsing them (parsing is per field, on use)."""
+    return [_Header(name, raw, message.policy) for name, raw in message.raw_items()]
 
 
 def _fallback_decode(raw: str) -> str:
@@ -323,10 +352,22 @@ def _describe(defect: Exception) -> str:
     return detail or type(defect).__name__
 
 
-def _part_label(section: str, part: email.message.Message) -> str:
-    if section == "":
-        return "message"
-    return f"part {section} ({part.get_content_type()})"
+def _content_type(part: email.message.Message) -> str:
+    """The part's content type; text/plain (RFC 2045's default) if it cannot be read."""
+    try:
+        return part.get_content_type()
+    except Exception:
+        return "text/plain"
+
+
+def _children(part: email.message.Message, content_type: str) -> list[email.message.Message] | None:
+    """Sub-parts of a multipart; None for a leaf (an attached message is a leaf)."""
+    if not content_type.startswith("multipart/"):
+        return None
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return None
+    return [p for p in payload if isinstance(p, email.message.Message)]
 
 
 # -------------------------------------------------------------- the message
@@ -347,10 +388,12 @@ class ParsedMessage:
         self.headers_only = headers_only
         self._address_cache: dict[str, list[str]] = {}
         self._address_problems: list[str] = []
+        self._part_header_cache: dict[str, list[_Header]] = {}
 
     def __repr__(self) -> str:
         kind = ", headers_only" if self.headers_only else ""
-        return f"<ParsedMessage {self.message_id or '(no Message-ID)'} {self.subject[:40]!r} {len(self.raw)} bytes{kind}>"
+        mid = self.message_id or "(no Message-ID)"
+        return f"<ParsedMessage {mid} {self.subject[:40]!r} {len(self.raw)} bytes{kind}>"
 
     # -- headers ------------------------------------------------------------
 
@@ -401,7 +444,7 @@ class ParsedMessage:
             return None
         obj = found[0].obj
         value = getattr(obj, "datetime", None) if obj is not None else None
-        if value is not None:
+        if isinstance(value, datetime):
             return value
         try:
             return email.utils.parsedate_to_datetime(found[0].value)
@@ -449,7 +492,7 @@ class ParsedMessage:
                     raise ValueError(h.error or "not an address header object")
                 candidates = [a.addr_spec for a in h.obj.addresses]
             except Exception:  # stdlib raised: fall back to the lenient compat32 reader
-                candidates = [addr for _, addr in _safe_getaddresses(h.value)]
+                candidates = [addr for _, addr in _safe_getaddresses(_unfold(h.raw))]
             for spec in candidates:
                 try:
                     result.append(normalize_address(_clean(spec)))
@@ -520,25 +563,39 @@ class ParsedMessage:
             )
 
     @cached_property
-    def _leaves(self) -> list[tuple[str, email.message.Message]]:
-        """Leaf parts depth-first with IMAP-style section numbers (1, 1.2, ...)."""
-        leaves: list[tuple[str, email.message.Message]] = []
+    def _tree(self) -> list[tuple[str, email.message.Message, str, bool]]:
+        """Every part depth-first as (section, part, content type, is leaf).
+
+        Sections are IMAP-style numbers (1, 1.2, ...); the message itself is ''.
+        Content types are read once here: the stdlib re-parses the header on
+        every ``get_content_type()`` call.
+        """
+        tree: list[tuple[str, email.message.Message, str, bool]] = []
         stack: list[tuple[str, email.message.Message]] = [("", self.message)]
         while stack:
             section, part = stack.pop()
-            children = part.get_payload() if part.get_content_maintype() == "multipart" else None
-            if isinstance(children, list):
+            content_type = _content_type(part)
+            children = _children(part, content_type)
+            tree.append((section, part, content_type, children is None))
+            if children is not None:
                 prefix = f"{section}." if section else ""
                 stack.extend((f"{prefix}{i}", child) for i, child in reversed(list(enumerate(children, 1))))
-            else:
-                leaves.append((section or "1", part))
-        return leaves
+        return tree
+
+    def _part_headers(self, section: str, part: email.message.Message) -> list[_Header]:
+        if not section:
+            return self._headers
+        return self._part_header_cache.setdefault(section, _read_headers(part))
 
     @cached_property
     def parts(self) -> list[Part]:
         """Leaf MIME parts, depth-first. An attached message (message/rfc822) is one part."""
         self._require_body("parts")
-        return [_make_part(section, p) for section, p in self._leaves]
+        return [
+            _make_part(section or "1", part, ctype, self._part_headers(section, part))
+            for section, part, ctype, leaf in self._tree
+            if leaf
+        ]
 
     @cached_property
     def attachments(self) -> list[Part]:
@@ -586,7 +643,7 @@ class ParsedMessage:
                 found.append(f"{name} header appears {counts[lower]} times; RFC 5322 3.6 allows it once")
         for h in self._headers:
             if h.error:
-                found.append(f"header {h.name}: unreadable ({h.error})")
+                found.append(f"header {h.name}: the stdlib parser failed on it ({h.error}); read leniently")
             elif h.obj is not None:
                 for d in h.obj.defects:
                     if isinstance(d, email.errors.UndecodableBytesDefect):
@@ -608,22 +665,16 @@ class ParsedMessage:
                     f"part {p.section} ({p.content_type}): unknown charset {p.charset!r}; "
                     "decoded as UTF-8 with replacement characters"
                 )
-        stack: list[tuple[str, email.message.Message]] = [("", self.message)]
-        while stack:
-            section, part = stack.pop()
-            label = _part_label(section, part)
-            for d in part.defects:
-                found.append(f"{label}: {_describe(d)}")
-            if section:
-                for h in _read_headers(part):
-                    if h.error:
-                        found.append(f"{label}: header {h.name} unreadable ({h.error})")
-                    elif h.obj is not None:
-                        found += [f"{label}: header {h.name}: {_describe(d)}" for d in h.obj.defects]
-            children = part.get_payload() if part.get_content_maintype() == "multipart" else None
-            if isinstance(children, list):
-                prefix = f"{section}." if section else ""
-                stack.extend((f"{prefix}{i}", c) for i, c in reversed(list(enumerate(children, 1))))
+        for section, part, ctype, _leaf in self._tree:
+            label = f"part {section} ({ctype})" if section else "message"
+            found += [f"{label}: {_describe(d)}" for d in part.defects]
+            if not section:
+                continue  # the message's own fields are checked in defects()
+            for h in self._part_headers(section, part):
+                if h.error:
+                    found.append(f"{label}: header {h.name}: the stdlib parser failed on it ({h.error})")
+                elif h.obj is not None:
+                    found += [f"{label}: header {h.name}: {_describe(d)}" for d in h.obj.defects]
         return found
 
     # -- table row ----------------------------------------------------------
@@ -649,38 +700,49 @@ def _safe_getaddresses(value: str) -> list[tuple[str, str]]:
         return []
 
 
-def _make_part(section: str, part: email.message.Message) -> Part:
-    data = _decode_payload(part)
-    try:
-        filename = part.get_filename()
-    except Exception:
-        filename = None
-    try:
-        disposition = part.get_content_disposition()
-    except Exception:
-        disposition = None
-    try:
-        charset = part.get_content_charset()
-    except Exception:
-        charset = None
-    content_type = part.get_content_type()
-    cid_raw = None
-    for name, value in part.raw_items():
-        if name.lower() == "content-id":
-            cid_raw = _clean(_unfold(str(value))).strip() or None
-            break
-    filename = _clean(filename) if filename else None
+def _make_part(section: str, part: email.message.Message, content_type: str, headers: list[_Header]) -> Part:
+    """Build a Part from header objects read once (each stdlib getter re-parses them)."""
+    first: dict[str, _Header] = {}
+    for h in headers:
+        first.setdefault(h.name.lower(), h)
+    ct, cd, cid = first.get("content-type"), first.get("content-disposition"), first.get("content-id")
+    ct_params, cd_params = _params(ct), _params(cd)
+    if ct_params is None or cd_params is None:  # a header the new parser failed on: ask compat code
+        charset, filename = _safe_call(part.get_content_charset), _safe_call(part.get_filename)
+    else:
+        charset, filename = ct_params.get("charset"), cd_params.get("filename") or ct_params.get("name")
+    charset = (charset.strip().lower() or None) if isinstance(charset, str) else None
+    filename = (_clean(filename).strip() or None) if isinstance(filename, str) else None
+    disposition = (cd.value.split(";", 1)[0].strip().lower() or None) if cd else None
+    data = _decode_payload(part, content_type)
     return Part(
         content_type=content_type,
         filename=filename,
         size=len(data),
         is_attachment=_is_attachment(content_type, disposition, filename),
         charset=charset,
-        content_id=cid_raw,
+        content_id=(cid.value.strip() or None) if cid else None,
         disposition=disposition,
         section=section,
         _message=part,
     )
+
+
+def _params(header: _Header | None) -> dict[str, Any] | None:
+    """MIME parameters (RFC 2231 and encoded words decoded); {} when absent, None if unreadable."""
+    if header is None:
+        return {}
+    try:
+        return dict(header.obj.params)
+    except Exception:
+        return None
+
+
+def _safe_call(getter: Any) -> Any:
+    try:
+        return getter()
+    except Exception:
+        return None
 
 
 def _is_attachment(content_type: str, disposition: str | None, filename: str | None) -> bool:
@@ -774,21 +836,26 @@ def _to_bytes(data: object) -> bytes:
     )
 
 
+def _line_at(data: bytes, start: int) -> bytes:
+    end = data.find(b"\n", start)
+    return data[start : end if end >= 0 else len(data)]
+
+
 def _check_is_mail(data: bytes, *, from_str: bool) -> bytes:
     """Refuse input that is not a mail message at all; return it without a BOM."""
-    if not data.strip():
+    if not data or data.isspace():  # isspace() stops at the first other byte
         raise MessageParseError(
             "The message is empty.",
             fix="Check that the file or GetRawMessageContent stream was read fully (call .read() once).",
         )
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
-    first = data.split(b"\n", 1)
-    if first[0].startswith(b"From ") and not _FIRST_HEADER.match(first[0]):
-        first = first[1].split(b"\n", 1) if len(first) > 1 else [b""]  # mbox envelope line
-    line = first[0].rstrip(b"\r")
+    line = _line_at(data, 0)
+    if line.startswith(b"From ") and not _FIRST_HEADER.match(line):  # mbox envelope line
+        line = _line_at(data, len(line) + 1)
+    line = line.rstrip(b"\r")
     if not _FIRST_HEADER.match(line):
-        start = data.lstrip()[:1]
+        start = data[:64].lstrip()[:1]
         hint = ""
         if start in (b"{", b"["):
             hint = " It looks like JSON (a WorkMail event?), not a MIME message."
@@ -806,8 +873,25 @@ def _check_is_mail(data: bytes, *, from_str: bool) -> bytes:
     return data
 
 
+def _parse_headers_only(raw: bytes) -> email.message.EmailMessage:
+    """BytesHeaderParser on the header block only, the rest attached as the text payload.
+
+    Same result as parsing everything with BytesHeaderParser, but the parser no
+    longer walks a 30 MB body line by line just to store it as a string.
+    """
+    parser = BytesHeaderParser(policy=_policy.default)
+    match = _END_OF_HEADERS.search(raw)
+    if match is None or match.end() == len(raw):
+        return parser.parsebytes(raw)
+    message = parser.parsebytes(raw[: match.end()])
+    head = message.get_payload()
+    tail = raw[match.end() :].decode("ascii", "surrogateescape")  # as BytesParser does
+    message.set_payload((head if isinstance(head, str) else "") + tail)
+    return message
+
+
 def parse_message(
-    data: MessageSource,
+    data: _Source,
     *,
     headers_only: bool = False,
     max_bytes: int | None = MAX_MESSAGE_BYTES,
@@ -839,14 +923,14 @@ def parse_message(
         from_str = isinstance(data, str)
     if max_bytes is not None and len(raw) > max_bytes:
         raise MessageParseError(
-            f"The message is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
-            f"(WorkMail's own limit is 25 MB).",
+            f"The message is {len(raw):,} bytes, over the {max_bytes:,}-byte limit (WorkMail's own limit is 25 MB).",
             fix="Check that this is the right file, or pass a larger max_bytes (or None) to parse_message.",
         )
     raw = _check_is_mail(raw, from_str=from_str)
-    parser = BytesHeaderParser if headers_only else BytesParser
     try:
-        message = parser(policy=_policy.default).parsebytes(raw)
+        message: email.message.EmailMessage = (
+            _parse_headers_only(raw) if headers_only else BytesParser(policy=_policy.default).parsebytes(raw)
+        )
     except RecursionError as exc:
         raise MessageParseError(
             "The message nests MIME parts too deeply to read.",
@@ -857,7 +941,7 @@ def parse_message(
             f"The stdlib email parser failed on this message ({type(exc).__name__}: {exc}).",
             fix="Check the message bytes; please report it if a real mail server accepts it.",
         ) from exc
-    return ParsedMessage(raw, message, headers_only=headers_only)  # type: ignore[arg-type]
+    return ParsedMessage(raw, message, headers_only=headers_only)
 
 
 def read_eml(
@@ -874,8 +958,7 @@ def read_eml(
             raise IsADirectoryError(21, "is a directory")
         if max_bytes is not None and size > max_bytes:
             raise MessageParseError(
-                f"{p}: the file is {size:,} bytes, over the {max_bytes:,}-byte limit "
-                "(WorkMail's own limit is 25 MB).",
+                f"{p}: the file is {size:,} bytes, over the {max_bytes:,}-byte limit (WorkMail's own limit is 25 MB).",
                 fix="Check that this is the right file, or pass a larger max_bytes (or None).",
             )
         data = p.read_bytes()
@@ -891,7 +974,7 @@ def read_eml(
         raise MessageParseError(
             f"{p}: cannot read the file ({exc.strerror or exc}).", fix="Check the file's permissions."
         ) from exc
-    if not data.strip():
+    if not data or data.isspace():
         raise MessageParseError(f"{p}: the file is empty.", fix="Check that the file was written completely.")
     try:
         return parse_message(data, headers_only=headers_only, max_bytes=max_bytes)
