@@ -8,6 +8,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8888
 STAMP  := $(VENV)/.installed
+# Jupyter refuses to run as root unless told; containers and CI machines run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--ServerApp.allow_root=True,)
 
 .PHONY: lab test install bench strip clean help
 
@@ -30,7 +32,7 @@ install: $(STAMP)
 
 lab: $(STAMP)
 	WORKMAIL_SANDBOX_MODE=sandbox $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-		--ServerApp.open_browser=False --ServerApp.root_dir=notebooks
+		--ServerApp.open_browser=False --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
