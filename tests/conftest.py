@@ -41,3 +41,26 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
 def data_dir() -> Path:
     """The repository's data/ folder."""
     return ROOT / "data"
+
+
+@pytest.fixture
+def emulators_active():
+    """moto started and the kit's emulators answering, without the runtime or network guard.
+
+    For emulator unit tests; everything else uses the pytest plugin's
+    ``workmail_sandbox`` fixture, the full sandbox.
+    """
+    from moto import mock_aws
+
+    from workmail_sandbox import emulators
+    from workmail_sandbox.emulators import _core
+
+    emulators.install()  # every emulated service and the on-demand AWS managed policies
+    with mock_aws(config={"lambda": {"use_docker": False}, "iam": {"load_aws_managed_policies": False}}):
+        _core.STATE.active = True
+        try:
+            yield _core.STATE
+        finally:
+            _core.STATE.active = False
+            for service in _core.registered_services().values():
+                service.reset()

@@ -6,8 +6,8 @@ any project that installs workmail-sandbox can write::
     def test_my_function(workmail_org, workmail_sandbox):
         ...
 
-``workmail_sandbox`` is a running sandbox, emptied after each test (the moto
-mock and the emulators start once per test session, which keeps suites fast);
+``workmail_sandbox`` is a running sandbox, started for each test and stopped
+after it (starting costs milliseconds once the first test has paid for the imports);
 ``workmail_org`` is an organization with a domain and a few users, created
 through the real boto3 ``workmail`` API. Nothing here imports moto until a
 fixture is used.
@@ -40,8 +40,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "workmail_sandbox: the test uses the workmail-sandbox fixtures")
 
 
-@pytest.fixture(scope="session")
-def _workmail_sandbox_session() -> Iterator[Any]:
+@pytest.fixture
+def workmail_sandbox() -> Iterator[Any]:
+    """A running sandbox for one test: started for it and stopped afterwards.
+
+    If the test session already runs a sandbox (started by the user), the
+    fixture uses it and resets it to empty afterwards instead.
+    """
     from workmail_sandbox import sandbox as sandbox_module
 
     already = sandbox_module.current()
@@ -51,20 +56,7 @@ def _workmail_sandbox_session() -> Iterator[Any]:
     finally:
         if already is None:
             sandbox_module.stop()
-
-
-@pytest.fixture
-def workmail_sandbox(_workmail_sandbox_session: Any) -> Iterator[Any]:
-    """A running sandbox, reset to empty after the test."""
-    sb = _workmail_sandbox_session
-    if not sb.started:  # someone stopped it inside a test: start afresh
-        from workmail_sandbox import sandbox as sandbox_module
-
-        sb = sandbox_module.start()
-    try:
-        yield sb
-    finally:
-        if sb.started:
+        elif sb.started:
             sb.reset()
 
 

@@ -1,0 +1,546 @@
+"""State and rules of the emulated Message Flow API: messages in transit, no HTTP.
+
+One :class:`MessageFlowBackend` per (account, region). It holds plain data
+(bytes, datetimes, dataclasses) so the framework can deep-copy it for snapshots.
+The two AWS operations are methods named after them; the methods below the
+``Sandbox control`` line are **not** AWS operations: the sandbox's control API
+and the flow engine call them to put mail in transit and to inspect what
+delivery would use.
+
+moto internals read here (moto 5.2.5; pinned by the kit):
+
+- ``moto.s3.models.s3_backends.bucket_accounts[bucket] -> (partition, account)``
+  and ``s3_backends[account][partition].buckets[bucket]`` (``FakeBucket`` with
+  ``region_name``, ``account_id``, ``policy`` as JSON bytes or None, and
+  ``keys``, a ``_VersionedKeyStore`` whose ``getlist(key)`` lists the versions,
+  oldest first: ``FakeKey`` with ``version_id`` and ``value``, or
+  ``FakeDeleteMarker``);
+- ``moto.iam.models.iam_backends[account][partition]``: ``roles`` (id ->
+  ``Role`` with ``arn``, ``policies`` (inline name -> JSON text) and
+  ``managed_policies`` (ARN -> policy with ``versions``, each with
+  ``is_default`` and ``document`` JSON text)), ``managed_policies`` and
+  ``aws_managed_policies`` (where AWS managed policies live).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ... import caller
+from ...errors import ConfigurationError, MessageParseError, SandboxError
+from ...mime import parse_message
+from ...mime_rules import check_replacement
+from ...policy import (
+    MESSAGE_FLOW_FULL_ACCESS_POLICY,
+    MESSAGE_FLOW_READ_ONLY_POLICY,
+    Policy,
+    PolicyError,
+    Principal,
+    Request,
+    evaluate,
+    parse_policy,
+)
+from ...service import message_arn, organization_arn, service_principal
+from .._core import STATE
+from .exceptions import (
+    AccessDeniedException,
+    InvalidContentLocation,
+    MessageFrozen,
+    MessageRejected,
+    ResourceNotFoundException,
+)
+
+__all__ = [
+    "CONTENT_WINDOW",
+    "ContentUpdate",
+    "MESSAGE_FLOW_MANAGED_POLICIES",
+    "MessageFlowBackend",
+    "StoredMessage",
+    "ensure_managed_policies",
+    "moto_managed_policy_data",
+]
+
+#: The API reaches a message only within 24 hours of its receipt (lambda-content.md).
+CONTENT_WINDOW = _dt.timedelta(hours=24)
+
+#: AWS managed policy name -> the document the kit falls back to if moto lacks it.
+MESSAGE_FLOW_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
+    "AmazonWorkMailMessageFlowReadOnlyAccess": MESSAGE_FLOW_READ_ONLY_POLICY,
+    "AmazonWorkMailMessageFlowFullAccess": MESSAGE_FLOW_FULL_ACCESS_POLICY,
+}
+
+_MESSAGE_ID = re.compile(r"[a-z0-9-]{1,120}")
+_DIRECTIONS = ("INBOUND", "OUTBOUND")
+_ROLE_ARN = re.compile(r"arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)")
+_MAX_PROBLEMS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class ContentUpdate:
+    """One PutRawMessageContent call that passed every check."""
+
+    #: When it was made (the sandbox clock).
+    at: _dt.datetime
+    bucket: str
+    key: str
+    object_version: str | None
+    #: Size of the new content in bytes.
+    size: int
+    #: True when delivery uses this content (a live synchronous invocation for this message).
+    effective: bool
+    #: Why it took effect, or why it did not.
+    reason: str
+    #: The Lambda request id of the calling invocation, None for a call from outside a function.
+    request_id: str | None = None
+
+
+@dataclass
+class StoredMessage:
+    """One message WorkMail holds while it is in transit."""
+
+    message_id: str
+    organization_id: str
+    direction: str  # INBOUND or OUTBOUND
+    received_at: _dt.datetime
+    #: The content as received.
+    original: bytes
+    #: What GetRawMessageContent returns: the content of the last PutRawMessageContent, effective or not.
+    content: bytes
+    #: What delivery uses: the content of the last *effective* PutRawMessageContent.
+    effective: bytes
+    redirected: bool
+    in_transit: bool = True
+    updates: list[ContentUpdate] = field(default_factory=list)
+
+
+class MessageFlowBackend:
+    """The Message Flow API of one account in one region."""
+
+    def __init__(self, account_id: str, region_name: str) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.messages: dict[str, StoredMessage] = {}
+
+    # ------------------------------------------------------------------ AWS operations
+
+    def get_raw_message_content(self, message_id: str) -> bytes:
+        """The message's current raw MIME content."""
+        message = self._find(message_id)
+        self._authorize("GetRawMessageContent", message)
+        self._check_window(message)
+        return message.content
+
+    def put_raw_message_content(self, message_id: str, content: dict[str, Any]) -> None:
+        """Replace the message's content with the S3 object ``content["s3Reference"]`` names."""
+        message = self._find(message_id)
+        self._authorize("PutRawMessageContent", message)
+        self._check_window(message)
+        if message.redirected:
+            raise MessageFrozen(
+                f"Message {message_id} is frozen and cannot be updated, typically because it is a redirected email."
+            )
+        ref = content.get("s3Reference") or {}
+        bucket, key, version = ref.get("bucket", ""), ref.get("key", ""), ref.get("objectVersion")
+        new = self._read_s3_object(message, bucket, key, version)
+        problems = check_replacement(message.original, new)
+        if problems:
+            shown = "; ".join(problems[:_MAX_PROBLEMS_SHOWN])
+            more = len(problems) - _MAX_PROBLEMS_SHOWN
+            tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+            raise MessageRejected(f"Message content in {_where(bucket, key, version)} is invalid: {shown}{tail}.")
+        effective, reason, invocation = self._effect(message)
+        message.content = new
+        if effective:
+            message.effective = new
+        message.updates.append(
+            ContentUpdate(
+                at=STATE.clock.now(),
+                bucket=bucket,
+                key=key,
+                object_version=version,
+                size=len(new),
+                effective=effective,
+                reason=reason,
+                request_id=invocation.request_id if invocation else None,
+            )
+        )
+
+    # ------------------------------------------------------------------ Sandbox control (not AWS operations)
+
+    def add_message(
+        self,
+        raw: bytes,
+        *,
+        organization_id: str,
+        direction: str,
+        message_id: str | None = None,
+        redirected: bool | None = None,
+        received_at: _dt.datetime | None = None,
+    ) -> str:
+        """Put a message in transit and return its ``messageId`` (sandbox control, not AWS).
+
+        ``redirected=None`` detects redirection: any RFC 5322 ``Resent-*`` header.
+        ``received_at`` defaults to the sandbox clock's now.
+        """
+        if not isinstance(raw, (bytes, bytearray)):
+            raise SandboxError(
+                f"add_message needs the raw message as bytes, got {type(raw).__name__}.",
+                fix="pass the .eml bytes (Path(...).read_bytes() or message.as_bytes())",
+            )
+        raw = bytes(raw)
+        try:
+            headers = parse_message(raw, headers_only=True, max_bytes=None)
+        except MessageParseError as exc:
+            raise MessageParseError(f"add_message: {exc.problem}", fix=exc.fix) from exc
+        organization_arn(self.region_name, self.account_id, organization_id)  # validates the id and region
+        direction_upper = direction.upper() if isinstance(direction, str) else direction
+        if direction_upper not in _DIRECTIONS:
+            raise ConfigurationError(
+                f"direction must be one of {', '.join(_DIRECTIONS)}, got {direction!r}.",
+                fix="pass direction='INBOUND' for received mail or 'OUTBOUND' for mail being sent",
+            )
+        if message_id is None:
+            message_id = str(uuid.uuid4())
+            while message_id in self.messages:  # pragma: no cover - a uuid4 collision
+                message_id = str(uuid.uuid4())
+        elif not isinstance(message_id, str) or not _MESSAGE_ID.fullmatch(message_id):
+            raise ConfigurationError(
+                f"{message_id!r} is not a valid messageId: it must be 1 to 120 characters of a-z, 0-9 and '-'.",
+                fix="leave message_id=None to get a generated one (a lower-case uuid4)",
+            )
+        elif message_id in self.messages:
+            raise SandboxError(
+                f"A message with messageId {message_id!r} is already in transit in "
+                f"{self.account_id}/{self.region_name}.",
+                fix="use another message_id, or leave it None to get a generated one",
+            )
+        ensure_managed_policies(self.account_id)
+        self.messages[message_id] = StoredMessage(
+            message_id=message_id,
+            organization_id=organization_id,
+            direction=direction_upper,
+            received_at=received_at or STATE.clock.now(),
+            original=raw,
+            content=raw,
+            effective=raw,
+            redirected=headers.resent if redirected is None else bool(redirected),
+        )
+        return message_id
+
+    def mark_redirected(self, message_id: str) -> None:
+        """Mark a message as redirected: PutRawMessageContent then raises MessageFrozen (sandbox control)."""
+        self._control(message_id).redirected = True
+
+    def finish_transit(self, message_id: str) -> None:
+        """The message was delivered or sent: later PutRawMessageContent calls have no effect (sandbox control).
+
+        GetRawMessageContent still answers until 24 hours after receipt.
+        """
+        self._control(message_id).in_transit = False
+
+    def effective_content(self, message_id: str) -> bytes:
+        """What delivery uses: the content as of the last effective update (sandbox control).
+
+        Not limited by the 24-hour window: it is the sandbox looking, not the API.
+        """
+        return self._control(message_id).effective
+
+    def history(self, message_id: str) -> list[ContentUpdate]:
+        """Every accepted PutRawMessageContent on the message, oldest first (sandbox control)."""
+        return list(self._control(message_id).updates)
+
+    def message(self, message_id: str) -> StoredMessage:
+        """The stored message record: treat it as read-only (sandbox control)."""
+        return self._control(message_id)
+
+    def message_arn(self, message_id: str) -> str:
+        """The message's IAM resource ARN (``...:message/<org>/<incoming|outgoing>/<id>``)."""
+        return self._arn(self._control(message_id))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _control(self, message_id: str) -> StoredMessage:
+        message = self.messages.get(message_id)
+        if message is None:
+            known = ", ".join(sorted(self.messages)[:5]) or "none"
+            raise SandboxError(
+                f"No message {message_id!r} was added in {self.account_id}/{self.region_name} (known: {known}).",
+                fix="use the messageId add_message returned (it is also the event's messageId)",
+            )
+        return message
+
+    def _arn(self, message: StoredMessage) -> str:
+        return message_arn(
+            self.region_name, self.account_id, message.organization_id, message.direction, message.message_id
+        )
+
+    def _find(self, message_id: str) -> StoredMessage:
+        message = self.messages.get(message_id)
+        if message is None:
+            raise ResourceNotFoundException(f"Message {message_id} not found.")
+        return message
+
+    def _check_window(self, message: StoredMessage) -> None:
+        if STATE.clock.now() - message.received_at > CONTENT_WINDOW:
+            raise ResourceNotFoundException(f"Message {message.message_id} not found.")
+
+    def _effect(self, message: StoredMessage) -> tuple[bool, str, caller.Invocation | None]:
+        invocation = caller.current_invocation()
+        if not message.in_transit:
+            why = "delivered" if message.direction == "INBOUND" else "sent"
+            return False, f"no effect: the message had already been {why}", invocation
+        if invocation is None:
+            return False, "no effect: not called from a Run Lambda function", invocation
+        if invocation.workmail_mode != "sync":
+            called = {
+                "async": "an asynchronous Run Lambda invocation",
+                None: "a function invocation that is not a Run Lambda rule's",
+            }.get(invocation.workmail_mode, f"a {invocation.workmail_mode!r} invocation")
+            return False, f"no effect: called from {called}; only synchronous rules can update mail", invocation
+        if invocation.message_id != message.message_id:
+            return (
+                False,
+                f"no effect: the invocation is for message {invocation.message_id}, not this one",
+                invocation,
+            )
+        if not invocation.live:
+            return (
+                False,
+                "no effect: the synchronous invocation had timed out; WorkMail no longer waited for it",
+                invocation,
+            )
+        return True, f"applied: synchronous Run Lambda invocation {invocation.request_id}", invocation
+
+    # -- IAM: the calling function's execution role --------------------------------
+
+    def _authorize(self, operation: str, message: StoredMessage) -> None:
+        invocation = caller.current_invocation()
+        if invocation is None or not invocation.role_arn:
+            return  # the sandbox's own user (a learner's notebook): allowed
+        action = f"workmailmessageflow:{operation}"
+        arn = self._arn(message)
+        match = _ROLE_ARN.fullmatch(invocation.role_arn)
+        role_name = match["name"] if match else invocation.role_arn.rsplit("/", 1)[-1]
+        role_account = match["account"] if match else self.account_id
+        who = f"arn:aws:sts::{role_account}:assumed-role/{role_name}/{invocation.function_name}"
+        denied = (
+            f"User: {who} is not authorized to perform: {action} on resource: {arn} "
+            f"because no identity-based policy allows the {action} action"
+        )
+        if role_account != self.account_id:
+            raise AccessDeniedException(
+                f"{denied}. (Sandbox: the role is in account {role_account}, the message in "
+                f"{self.account_id}; the Message Flow API has no resource policies, so only roles of "
+                "the message's own account can be allowed.)"
+            )
+        try:
+            policies = _role_policies(invocation.role_arn, role_account, match["partition"] if match else "aws")
+        except PolicyError as exc:
+            raise AccessDeniedException(
+                f"{denied}. (Sandbox: a policy of role {role_name} cannot be read: {exc})"
+            ) from exc
+        if policies is None:
+            raise AccessDeniedException(
+                f"{denied}. (Sandbox: the execution role {invocation.role_arn} does not exist in IAM.)"
+            )
+        request = Request(
+            action=action,
+            resource=arn,
+            principal=Principal("AWS", who),
+            context={
+                "aws:PrincipalArn": invocation.role_arn,
+                "aws:PrincipalAccount": role_account,
+                "aws:RequestedRegion": self.region_name,
+                "aws:SecureTransport": True,
+            },
+        )
+        try:
+            decision = evaluate(policies, request, kind="identity")
+        except PolicyError as exc:
+            raise AccessDeniedException(
+                f"{denied}. (Sandbox: a policy of role {role_name} cannot be evaluated: {exc})"
+            ) from exc
+        if decision.allowed:
+            return
+        if decision.explicit_deny:
+            denied = (
+                f"User: {who} is not authorized to perform: {action} on resource: {arn} "
+                "with an explicit deny in an identity-based policy"
+            )
+        raise AccessDeniedException(
+            f"{denied}. (Sandbox: {decision.reason}. Fix: attach AmazonWorkMailMessageFlow"
+            f"{'ReadOnly' if operation.startswith('Get') else 'Full'}Access to role {role_name}, or allow "
+            f"{action} on {arn.rsplit('/', 3)[0]}/* in its policy.)"
+        )
+
+    # -- S3: where the new content is ------------------------------------------------
+
+    def _read_s3_object(self, message: StoredMessage, bucket_name: str, key: str, version: str | None) -> bytes:
+        from moto.s3.models import FakeKey, s3_backends
+
+        where = _where(bucket_name, key, version)
+        owner = s3_backends.bucket_accounts.get(bucket_name)
+        bucket = None
+        if owner is not None:
+            partition, owner_account = owner
+            bucket = s3_backends[owner_account][partition].buckets.get(bucket_name)
+        if bucket is None:
+            raise InvalidContentLocation(f"Unable to read {where}: the bucket {bucket_name} does not exist.")
+        if bucket.account_id != self.account_id:
+            raise InvalidContentLocation(
+                f"Unable to read {where}: the bucket {bucket_name} belongs to account {bucket.account_id}, "
+                f"not to account {self.account_id} of the message. The bucket must be in the same account "
+                "and Region as the WorkMail organization."
+            )
+        if bucket.region_name != self.region_name:
+            raise InvalidContentLocation(
+                f"Unable to read {where}: the bucket {bucket_name} is in Region {bucket.region_name}, "
+                f"but the message is in {self.region_name}. The bucket must be in the same account and "
+                "Region as the WorkMail organization."
+            )
+        self._check_bucket_policy(message, bucket, key, version, where)
+        versions = [v for v in bucket.keys.getlist(key, default=[]) or []]
+        if not versions:
+            raise InvalidContentLocation(f"Unable to read {where}: there is no object {key} in bucket {bucket_name}.")
+        if version is None:
+            obj = versions[-1]
+            if not isinstance(obj, FakeKey):
+                raise InvalidContentLocation(
+                    f"Unable to read {where}: the object {key} was deleted (its latest version is a delete marker)."
+                )
+        else:
+            found = [v for v in versions if str(v.version_id) == version or (version == "null" and v.version_id in (None, "null"))]
+            if not found:
+                raise InvalidContentLocation(
+                    f"Unable to read {where}: the object {key} has no version {version} "
+                    f"(it has {len(versions)} version{'s' if len(versions) != 1 else ''})."
+                )
+            obj = found[0]
+            if not isinstance(obj, FakeKey):
+                raise InvalidContentLocation(f"Unable to read {where}: version {version} is a delete marker.")
+        return bytes(obj.value)
+
+    def _check_bucket_policy(self, message: StoredMessage, bucket: Any, key: str, version: str | None, where: str) -> None:
+        principal = service_principal(self.region_name)
+        arn = self._arn(message)
+        fix = (
+            f"Fix: give {bucket.name} a bucket policy (lesson 05) that allows "
+            f'Principal {{"Service": "{principal}"}} s3:GetObject and s3:GetObjectVersion on '
+            f"arn:aws:s3:::{bucket.name}/*, with the conditions aws:SourceAccount = {self.account_id}, "
+            "aws:SecureTransport = true and ArnLike aws:SourceArn = "
+            f"arn:aws:workmailmessageflow:{self.region_name}:{self.account_id}:message/{message.organization_id}/*."
+        )
+        raw = bucket.policy
+        if not raw:
+            raise InvalidContentLocation(
+                f"Unable to read {where}: the bucket {bucket.name} has no bucket policy, so WorkMail "
+                f"({principal}) may not read it. {fix}"
+            )
+        try:
+            policy: Policy = parse_policy(
+                raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw,
+                name=f"bucket policy of {bucket.name}",
+            )
+        except (PolicyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidContentLocation(
+                f"Unable to read {where}: the bucket policy of {bucket.name} cannot be read: {exc} {fix}"
+            ) from exc
+        actions = ["s3:GetObject"] + (["s3:GetObjectVersion"] if version is not None else [])
+        context = {
+            "aws:SourceArn": arn,
+            "aws:SourceAccount": self.account_id,
+            "aws:SecureTransport": True,
+        }
+        for action in actions:
+            request = Request(
+                action=action,
+                resource=f"arn:aws:s3:::{bucket.name}/{key}",
+                principal=Principal("Service", principal),
+                context=context,
+            )
+            try:
+                decision = evaluate([policy], request, kind="resource")
+            except PolicyError as exc:
+                raise InvalidContentLocation(
+                    f"Unable to read {where}: the bucket policy of {bucket.name} cannot be evaluated: {exc} {fix}"
+                ) from exc
+            if not decision.allowed:
+                raise InvalidContentLocation(
+                    f"Unable to read {where}: the bucket policy does not let {principal} call {action}: "
+                    f"{decision.reason}. {fix}"
+                )
+
+
+def _where(bucket: str, key: str, version: str | None) -> str:
+    return f"s3://{bucket}/{key}" + (f" (version {version})" if version is not None else "")
+
+
+def _role_policies(role_arn: str, account: str, partition: str) -> list[Policy] | None:
+    """The role's inline and attached managed policies, parsed; None when the role does not exist."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account][partition]
+    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
+    if role is None:
+        return None
+    policies: list[Policy] = []
+    for name, document in role.policies.items():
+        policies.append(parse_policy(document, name=f"{role.name}/{name}"))
+    for arn, managed in role.managed_policies.items():
+        default = next((v for v in managed.versions if v.is_default), None)
+        if default is not None and default.document:
+            policies.append(parse_policy(default.document, name=arn.rsplit("/", 1)[-1]))
+    return policies
+
+
+@lru_cache(maxsize=None)
+def _bundled_managed_policies() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)  # ~1,500 policies: parse once per process
+
+
+def moto_managed_policy_data(name: str) -> dict[str, Any] | None:
+    """moto's bundled copy of the AWS managed policy ``name`` (``CreateDate``, ``Document``, ...), or None."""
+    data = _bundled_managed_policies().get(name)
+    return copy.deepcopy(data) if data is not None else None
+
+
+def ensure_managed_policies(account_id: str | None = None, partition: str = "aws") -> list[str]:
+    """Make the two AWS managed Message Flow policies exist in moto's IAM; return their ARNs.
+
+    moto bundles both (``AmazonWorkMailMessageFlowReadOnlyAccess`` and
+    ``AmazonWorkMailMessageFlowFullAccess``) but loads AWS managed policies only
+    with ``config={"iam": {"load_aws_managed_policies": True}}``. Without it a
+    role cannot attach them (``NoSuchEntity``). This adds them, as moto would,
+    at their real ARNs (idempotent). Documents come from moto's bundled copy,
+    or from :mod:`workmail_sandbox.policy` if moto ever drops them.
+    """
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    account_id = account_id or STATE.account_id
+    backend = iam_backends[account_id][partition]
+    arns = []
+    for name, fallback in MESSAGE_FLOW_MANAGED_POLICIES.items():
+        arn = f"arn:{partition}:iam::aws:policy/{name}"
+        arns.append(arn)
+        if arn in backend.managed_policies:
+            continue
+        data = moto_managed_policy_data(name) or {
+            "CreateDate": "2021-01-28T12:40:08+00:00",
+            "UpdateDate": "2021-01-28T12:40:08+00:00",
+            "DefaultVersionId": "v1",
+            "Path": "/",
+            "Document": fallback,
+        }
+        policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data)
+        backend.aws_managed_policies.append(policy)
+        backend.managed_policies[policy.arn] = policy
+    return arns

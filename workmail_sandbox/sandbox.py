@@ -1,0 +1,464 @@
+"""Start and stop the offline sandbox, or connect to a real AWS account.
+
+Sandbox mode (the default) runs moto (Lambda without Docker), the kit's
+emulators for ``workmail``, ``workmailmessageflow`` and ``serverlessrepo``, and
+the local Lambda runtime, all in this Python process, with fake credentials and
+a network guard that refuses any connection that would leave the machine.
+
+It is safe to run the start cell of a notebook twice: :func:`start` returns the
+running sandbox instead of nesting moto's mock (nesting leaks fake credentials
+and can silently switch mocking off, see moto-notes section 7), and
+:func:`stop` twice is harmless.
+
+AWS mode (``WORKMAIL_SANDBOX_MODE=aws`` or ``mode="aws"``) uses your own boto3
+session. A process that has run the sandbox refuses aws mode: restart the kernel
+first, so that no client made inside the sandbox can be mistaken for a real one.
+
+Sandbox-only controls (AWS has no API for these; they are never fake AWS
+operations) live on :class:`Sandbox`: ``reset``, ``snapshot``/``restore``,
+``clock``/``advance_clock``, ``put_message_in_transit``, ``mark_redirected``,
+``message_content`` and ``message_history``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigurationError, SandboxError
+from .network import NetworkGuard
+from .service import WORKMAIL_REGIONS, check_region
+
+__all__ = [
+    "AWS",
+    "MODE_ENV",
+    "SANDBOX",
+    "Sandbox",
+    "Snapshot",
+    "current",
+    "get_mode",
+    "sandbox",
+    "start",
+    "stop",
+]
+
+MODE_ENV = "WORKMAIL_SANDBOX_MODE"
+SANDBOX = "sandbox"
+AWS = "aws"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+#: Credentials that exist only in the sandbox; aws mode refuses them.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAWORKMAILSANDBOX0",
+    "AWS_SECRET_ACCESS_KEY": "workmail-sandbox-fake-secret-key",
+    "AWS_SESSION_TOKEN": "workmail-sandbox-fake-session-token",
+    "AWS_SECURITY_TOKEN": "workmail-sandbox-fake-session-token",
+}
+# Every variable the sandbox sets or removes; all are restored on stop().
+_MANAGED_ENV = (
+    *FAKE_CREDENTIALS,
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_CA_BUNDLE",
+    "MOTO_ACCOUNT_ID",
+)
+# moto services the kit uses; snapshot/restore copies their state.
+_MOTO_SERVICES = ("lambda", "iam", "s3", "logs", "cloudformation", "sts", "events", "cloudwatch")
+
+_lock = threading.RLock()
+_current: Sandbox | None = None
+
+
+def get_mode(mode: str | None = None) -> str:
+    """``mode`` if given, else ``$WORKMAIL_SANDBOX_MODE``, else ``"sandbox"``."""
+    value = (mode if mode is not None else os.environ.get(MODE_ENV, SANDBOX)).strip().lower()
+    if value not in (SANDBOX, AWS):
+        raise ConfigurationError(
+            f"Unknown mode {value!r}: the kit runs in 'sandbox' (offline, the default) or 'aws' (your account).",
+            fix=f"set {MODE_ENV}=sandbox or {MODE_ENV}=aws, or pass mode='sandbox' / mode='aws'",
+        )
+    return value
+
+
+def _block_slow_optional_imports() -> None:
+    """Keep jsonschema from building rfc3987-syntax's grammar (2-7 s, perf-anchors.md).
+
+    moto's CloudFormation imports openapi-spec-validator, hence jsonschema, whose
+    optional "iri" format check imports rfc3987_syntax when it is installed (the
+    Jupyter stack installs it). Nothing in the kit or moto uses that check.
+    Set WORKMAIL_SANDBOX_KEEP_RFC3987=1 to keep it.
+    """
+    if os.environ.get("WORKMAIL_SANDBOX_KEEP_RFC3987"):
+        return
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import now raises ImportError
+
+
+@dataclass
+class Snapshot:
+    """The whole sandbox state at one moment (see :meth:`Sandbox.snapshot`)."""
+
+    moto: dict[str, Any]
+    emulators: dict[str, Any]
+    clock: Any
+    account_id: str
+    region: str
+
+
+class Sandbox:
+    """The running offline sandbox. Get it with :func:`start`; there is one per process."""
+
+    mode = SANDBOX
+
+    def __init__(self, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+        self.region = check_region(region)
+        if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
+            raise ConfigurationError(f"{account_id!r} is not an AWS account id.", fix="use 12 digits, e.g. '123456789012'")
+        self.account_id = account_id
+        self.network = NetworkGuard()
+        self.runtime: Any = None
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self.started = False
+
+    # -------------------------------------------------------------- lifecycle
+
+    def start(self) -> Sandbox:
+        """Start moto, the emulators, the runtime and the network guard (idempotent)."""
+        if self.started:
+            return self
+        _block_slow_optional_imports()
+        from moto import mock_aws
+
+        from . import emulators
+        from .emulators import _core
+
+        self._saved_env = {key: os.environ.get(key) for key in _MANAGED_ENV}
+        for key in _MANAGED_ENV:
+            os.environ.pop(key, None)
+        os.environ.update(FAKE_CREDENTIALS)
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        os.environ["AWS_REGION"] = self.region
+        # Never read the user's ~/.aws files: a profile with SSO or a credential
+        # process must not be consulted, let alone used.
+        os.environ["AWS_CONFIG_FILE"] = os.devnull
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+        os.environ["MOTO_ACCOUNT_ID"] = self.account_id
+        try:
+            self._mock = mock_aws(
+                config={
+                    "lambda": {"use_docker": False},
+                    "iam": {"load_aws_managed_policies": False},  # loaded on first use, see emulators.iam_managed_policies
+                    "core": {"reset_boto3_session": True},
+                }
+            )
+            self._mock.start()
+            emulators.install()
+            _core.STATE.active = True
+            _core.STATE.ever_started = True
+            _core.STATE.account_id = self.account_id
+            _core.STATE.clock = _fresh_clock()
+            self.runtime = _make_runtime()
+            if self.runtime is not None:
+                self.runtime.install()
+            self.network.install()
+        except BaseException:
+            self._teardown()
+            raise
+        self.started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop everything and restore the environment as it was (idempotent)."""
+        if not self.started:
+            return
+        self._teardown()
+        self.started = False
+
+    def _teardown(self) -> None:
+        from .emulators import _core
+
+        _core.STATE.active = False
+        self.network.uninstall()
+        if self.runtime is not None:
+            self.runtime.uninstall()
+            self.runtime = None
+        if self._mock is not None:
+            try:
+                self._mock.stop()
+            except RuntimeError:  # pragma: no cover - someone stopped moto behind our back
+                pass
+            self._mock = None
+        for service in _core.registered_services().values():
+            service.reset()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
+        import boto3
+
+        boto3.DEFAULT_SESSION = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        stop() if self is _current else self.stop()
+
+    # ---------------------------------------------------------------- boto3
+
+    def session(self):
+        """A boto3 session in the sandbox's region (fake credentials)."""
+        import boto3
+
+        self._require_started()
+        return boto3.session.Session(region_name=self.region)
+
+    def client(self, service_name: str, **kwargs: Any):
+        """``boto3.client(service_name)`` in the sandbox's region."""
+        import boto3
+
+        self._require_started()
+        kwargs.setdefault("region_name", self.region)
+        return boto3.client(service_name, **kwargs)
+
+    # ------------------------------------------------------ sandbox controls
+
+    @property
+    def clock(self):
+        """The simulated clock (24-hour content window, rule timeouts, retries)."""
+        from .emulators import _core
+
+        return _core.STATE.clock
+
+    def advance_clock(self, **kwargs: float):
+        """Move the simulated clock forward, e.g. ``advance_clock(hours=25)``."""
+        return self.clock.advance(**kwargs)
+
+    def reset(self) -> None:
+        """Back to an empty sandbox: no functions, buckets, organizations or messages."""
+        from moto.core.base_backend import BackendDict
+
+        from .emulators import _core
+
+        self._require_started()
+        BackendDict.reset()  # every moto service, all accounts
+        for service in _core.registered_services().values():
+            service.reset()
+        _core.STATE.clock = _fresh_clock()
+        if self.runtime is not None and hasattr(self.runtime, "clear"):
+            self.runtime.clear()
+
+    def snapshot(self) -> Snapshot:
+        """Copy the whole state (moto services, emulators, clock) to restore later.
+
+        A workshop can snapshot after a lesson's set-up and let a learner who
+        fell behind catch up with :meth:`restore` in one call.
+        """
+        from moto.backends import get_backend
+
+        from .emulators import _core
+
+        self._require_started()
+        moto_state = {}
+        for name in _MOTO_SERVICES:
+            backends = get_backend(name)
+            if self.account_id in backends:
+                moto_state[name] = _copy_backend(name, backends[self.account_id], keep_for_later=True)
+        return Snapshot(
+            moto=moto_state,
+            emulators={sid: s.snapshot() for sid, s in _core.registered_services().items()},
+            clock=self.clock.now(),
+            account_id=self.account_id,
+            region=self.region,
+        )
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Return to a :meth:`snapshot` (taken in this sandbox's account)."""
+        from moto.backends import get_backend
+        from moto.core.base_backend import BackendDict
+
+        from .emulators import _core
+
+        self._require_started()
+        if snapshot.account_id != self.account_id:
+            raise SandboxError(
+                f"That snapshot was taken in account {snapshot.account_id}, this sandbox is {self.account_id}.",
+                fix="restore it in a sandbox started with the same account_id",
+            )
+        BackendDict.reset()
+        for name in _MOTO_SERVICES:
+            if name in snapshot.moto:
+                get_backend(name)[self.account_id] = _copy_backend(name, snapshot.moto[name])
+                if name == "s3":
+                    _register_buckets(self.account_id, get_backend(name)[self.account_id])
+        for sid, service in _core.registered_services().items():
+            if sid in snapshot.emulators:
+                service.restore(snapshot.emulators[sid])
+            else:
+                service.reset()
+        self.clock.set(snapshot.clock)
+        if self.runtime is not None and hasattr(self.runtime, "clear"):
+            self.runtime.clear()
+
+    # Mail in transit (the Message Flow API's side of a message) ------------------
+
+    def _messageflow(self) -> Any:
+        from .emulators import _core
+
+        return _core.registered_services()["workmailmessageflow"].backend(self.account_id, self.region)
+
+    def put_message_in_transit(
+        self, message: bytes | str | os.PathLike, *, organization_id: str, direction: str = "INBOUND",
+        redirected: bool | None = None,
+    ) -> str:
+        """Make a message reachable through GetRawMessageContent; returns its messageId.
+
+        ``message`` is raw bytes or the path of an ``.eml`` file. Redirected mail
+        (``Resent-*`` headers, or ``redirected=True``) cannot be updated.
+        """
+        self._require_started()
+        raw = message if isinstance(message, bytes) else open(message, "rb").read()
+        return self._messageflow().add_message(
+            raw, organization_id=organization_id, direction=direction.upper(), redirected=redirected
+        )
+
+    def mark_redirected(self, message_id: str) -> None:
+        """Treat a message as redirected: PutRawMessageContent then answers MessageFrozen."""
+        self._require_started()
+        self._messageflow().mark_redirected(message_id)
+
+    def message_content(self, message_id: str) -> bytes:
+        """The content delivery will use: the last update made during a synchronous invocation."""
+        self._require_started()
+        return self._messageflow().effective_content(message_id)
+
+    def message_history(self, message_id: str) -> list[Any]:
+        """Every PutRawMessageContent on a message, and whether it took effect."""
+        self._require_started()
+        return self._messageflow().history(message_id)
+
+    def _require_started(self) -> None:
+        if not self.started:
+            raise SandboxError("The sandbox is not running.", fix="call workmail_sandbox.sandbox.start() first")
+
+    def __repr__(self) -> str:
+        state = "running" if self.started else "stopped"
+        return f"<Sandbox {state} region={self.region} account={self.account_id}>"
+
+
+def _copy_backend(name: str, account_backend: Any, *, keep_for_later: bool = False) -> Any:
+    """A deep copy of one moto service's state for an account.
+
+    moto tracks every S3 object it ever made and closes them all on reset;
+    a copy kept for later (a snapshot) is taken off that list so a reset cannot
+    empty it. Object bodies travel through moto's own pickling support.
+    """
+    clone = copy.deepcopy(account_backend)
+    if name == "s3" and keep_for_later:
+        from moto.s3.models import FakeKey, FakeMultipart
+
+        kept = {id(obj) for obj in _s3_models(clone)}
+        for model in (FakeKey, FakeMultipart):
+            model.instances_tracked[:] = [o for o in model.instances_tracked if id(o) not in kept]
+    return clone
+
+
+def _s3_models(account_backend: Any) -> list[Any]:
+    found = []
+    for region_backend in account_backend.values():
+        for bucket in getattr(region_backend, "buckets", {}).values():
+            for _, versions in bucket.keys._iterlists():
+                found.extend(versions)
+            found.extend(bucket.multiparts.values())
+    return found
+
+
+def _register_buckets(account_id: str, account_backend: Any) -> None:
+    """moto looks buckets up by name in a global table that reset() clears."""
+    from moto.s3.models import s3_backends
+
+    for region_backend in account_backend.values():
+        for bucket_name in getattr(region_backend, "buckets", {}):
+            s3_backends.bucket_accounts[bucket_name] = account_id
+
+
+def _fresh_clock():
+    from .clock import SimulatedClock
+
+    return SimulatedClock()
+
+
+def _make_runtime() -> Any:
+    """The local Lambda runtime (runs deployed functions' code in-process)."""
+    from .runtime import Runtime
+
+    return Runtime()
+
+
+def start(region: str | None = None, *, account_id: str | None = None, mode: str | None = None) -> Sandbox:
+    """Start the sandbox, or return the one already running in this process.
+
+    Calling it again with the same settings is harmless; asking for another
+    region or account while one runs is an error (stop it first).
+    """
+    global _current
+    if get_mode(mode) == AWS:
+        raise ConfigurationError(
+            "start() runs the offline sandbox, but the mode is 'aws'.",
+            fix="use workmail_sandbox.connect() for a real account, or unset WORKMAIL_SANDBOX_MODE",
+        )
+    with _lock:
+        region = region or os.environ.get("WORKMAIL_SANDBOX_REGION") or DEFAULT_REGION
+        if region not in WORKMAIL_REGIONS:
+            check_region(region)  # raises the clear error
+        if _current is not None and _current.started:
+            wanted_account = account_id or _current.account_id
+            if (_current.region, _current.account_id) != (region, wanted_account):
+                raise SandboxError(
+                    f"A sandbox is already running in {_current.region} for account {_current.account_id}.",
+                    fix="call workmail_sandbox.sandbox.stop() first, then start the one you want",
+                )
+            return _current
+        _current = Sandbox(region, account_id or DEFAULT_ACCOUNT_ID).start()
+        return _current
+
+
+def stop() -> None:
+    """Stop the running sandbox, if any (calling it twice is harmless)."""
+    global _current
+    with _lock:
+        if _current is not None:
+            _current.stop()
+        _current = None
+
+
+def current() -> Sandbox | None:
+    """The running sandbox, or None."""
+    return _current if _current is not None and _current.started else None
+
+
+@contextmanager
+def sandbox(region: str | None = None, *, account_id: str | None = None) -> Iterator[Sandbox]:
+    """``with sandbox() as sb:`` runs a block in a fresh sandbox and stops it afterwards."""
+    already = current()
+    sb = start(region, account_id=account_id)
+    try:
+        yield sb
+    finally:
+        if already is None:
+            stop()

@@ -1,0 +1,37 @@
+"""ipywidgets for the lessons: build events, inspect events, read messages.
+
+Widgets hold no logic of their own: they collect input, call the package and
+render. Each one works live in JupyterLab 4 (ipywidgets 8) and, where widgets
+cannot run (nbval, nbconvert, a notebook rendered on GitHub), shows a static
+``text/plain`` and ``text/html`` rendering of its current state. Nothing here
+prints into an ``Output`` widget: output goes into ``HTML`` widget values, so
+nbval's output comparison stays meaningful.
+
+One module per widget; import them from here::
+
+    from workmail_sandbox.widgets import EventBuilder, EventInspector, MessageViewer, show_json
+"""
+
+from __future__ import annotations
+
+from ._common import JsonView, show_json
+from .event_builder import EventBuilder
+from .event_inspector import EventInspector, events_table
+from .message_viewer import MessageViewer
+
+__all__ = [
+    "EventBuilder",
+    "EventInspector",
+    "JsonView",
+    "MessageViewer",
+    "events_table",
+    "show_json",
+]
+
+# ---------------------------------------------------------------------------
+# RuleTester: reserved section.
+#
+# A RuleTester widget (try email flow rules against a message) will be added
+# once workmail_sandbox/rules.py exists. Put it in widgets/rule_tester.py,
+# import it here, and add "RuleTester" to __all__. Not stubbed on purpose.
+# ---------------------------------------------------------------------------
