@@ -62,30 +62,19 @@ def workmail_sandbox() -> Iterator[Any]:
 
 @pytest.fixture
 def workmail_org(workmail_sandbox: Any) -> OrganizationInfo:
-    """An emulated WorkMail organization: domain example.com, users alice, bob, carol and group finance."""
-    client = workmail_sandbox.client("workmail")
-    org_id = client.create_organization(Alias="example-org")["OrganizationId"]
-    client.register_mail_domain(OrganizationId=org_id, DomainName="example.com")
-    client.update_default_mail_domain(OrganizationId=org_id, DomainName="example.com")
-    users = {}
-    for name in ("alice", "bob", "carol"):
-        user_id = client.create_user(
-            OrganizationId=org_id, Name=name, DisplayName=name.title(), Password="Sandbox-Passw0rd!"
-        )["UserId"]
-        client.register_to_work_mail(OrganizationId=org_id, EntityId=user_id, Email=f"{name}@example.com")
-        users[f"{name}@example.com"] = user_id
-    group_id = client.create_group(OrganizationId=org_id, Name="finance")["GroupId"]
-    client.register_to_work_mail(OrganizationId=org_id, EntityId=group_id, Email="finance@example.com")
-    client.associate_member_to_group(OrganizationId=org_id, GroupId=group_id, MemberId=users["alice@example.com"])
-    described = client.describe_organization(OrganizationId=org_id)
-    domains = tuple(d["DomainName"] for d in client.list_mail_domains(OrganizationId=org_id)["MailDomains"])
+    """An emulated WorkMail organization: example.com and sales.example.com, users alice, bob,
+    carol (example.com) and dave (sales.example.com), group finance@example.com (alice)."""
+    from workmail_sandbox.lessons import ORG_ALIAS, ORG_DOMAINS, create_example_organization
+
+    org_id, arn, users = create_example_organization(workmail_sandbox)
+    groups = workmail_sandbox.client("workmail").list_groups(OrganizationId=org_id)["Groups"]
     return OrganizationInfo(
         organization_id=org_id,
-        arn=described["ARN"],
-        alias="example-org",
+        arn=arn,
+        alias=ORG_ALIAS,
         region=workmail_sandbox.region,
         account_id=workmail_sandbox.account_id,
-        domains=domains,
+        domains=ORG_DOMAINS,
         users=users,
-        groups={"finance@example.com": group_id},
+        groups={g["Email"]: g["Id"] for g in groups if g.get("Email")},
     )

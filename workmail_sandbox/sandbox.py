@@ -75,7 +75,7 @@ _MANAGED_ENV = (
     "MOTO_ACCOUNT_ID",
 )
 # moto services the kit uses; snapshot/restore copies their state.
-_MOTO_SERVICES = ("lambda", "iam", "s3", "logs", "cloudformation", "sts", "events", "cloudwatch")
+_MOTO_SERVICES = ("lambda", "lambda_simple", "iam", "s3", "logs", "cloudformation", "sts", "events", "cloudwatch")
 
 _lock = threading.RLock()
 _current: Sandbox | None = None
@@ -269,14 +269,12 @@ class Sandbox:
         A workshop can snapshot after a lesson's set-up and let a learner who
         fell behind catch up with :meth:`restore` in one call.
         """
-        from moto.backends import get_backend
-
         from .emulators import _core
 
         self._require_started()
         moto_state = {}
         for name in _MOTO_SERVICES:
-            backends = get_backend(name)
+            backends = _backends(name)
             if self.account_id in backends:
                 moto_state[name] = _copy_backend(name, backends[self.account_id], keep_for_later=True)
         return Snapshot(
@@ -289,7 +287,6 @@ class Sandbox:
 
     def restore(self, snapshot: Snapshot) -> None:
         """Return to a :meth:`snapshot` (taken in this sandbox's account)."""
-        from moto.backends import get_backend
         from moto.core.base_backend import BackendDict
 
         from .emulators import _core
@@ -303,9 +300,9 @@ class Sandbox:
         BackendDict.reset()
         for name in _MOTO_SERVICES:
             if name in snapshot.moto:
-                get_backend(name)[self.account_id] = _copy_backend(name, snapshot.moto[name])
+                _backends(name)[self.account_id] = _copy_backend(name, snapshot.moto[name])
                 if name == "s3":
-                    _register_buckets(self.account_id, get_backend(name)[self.account_id])
+                    _register_buckets(self.account_id, _backends(name)[self.account_id])
         for sid, service in _core.registered_services().items():
             if sid in snapshot.emulators:
                 service.restore(snapshot.emulators[sid])
@@ -359,6 +356,17 @@ class Sandbox:
     def __repr__(self) -> str:
         state = "running" if self.started else "stopped"
         return f"<Sandbox {state} region={self.region} account={self.account_id}>"
+
+
+def _backends(name: str) -> Any:
+    """moto's BackendDict for a service ("lambda_simple" is Lambda without Docker)."""
+    if name == "lambda_simple":
+        from moto.awslambda_simple.models import lambda_simple_backends
+
+        return lambda_simple_backends
+    from moto.backends import get_backend
+
+    return get_backend(name)  # type: ignore[call-overload]
 
 
 def _copy_backend(name: str, account_backend: Any, *, keep_for_later: bool = False) -> Any:

@@ -1,0 +1,178 @@
+"""What the notebooks share: a known starting state in one call, and the "On real AWS" gate.
+
+``setup(lesson)`` resets the sandbox and builds what the lesson needs (an
+organization with users, the hello-world function deployed through the
+emulated Serverless Application Repository, WorkMail's permission to invoke
+it), so a learner who fell behind, or a workshop host between exercises,
+catches up with one cell. The expensive part (the first deployment imports
+moto's CloudFormation) is paid once per kernel: later calls restore a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigurationError
+
+__all__ = ["LESSONS", "LessonState", "aws_only", "create_example_organization", "grant_workmail", "setup"]
+
+#: Lesson number -> title, in order. ``setup(n)`` prepares the state lesson n starts from.
+LESSONS = {
+    0: "Start here",
+    1: "Deploy hello world",
+    2: "Grant permissions",
+    3: "Events",
+    4: "Email flow rules",
+    5: "Message content",
+    6: "Synchronous actions",
+    7: "Workshop",
+    8: "Test your function",
+}
+
+ORG_ALIAS = "example-org"
+ORG_DOMAINS = ("example.com", "sales.example.com")
+USERS = ("alice", "bob", "carol", "dave")
+PASSWORD = "Sandbox-Passw0rd!"
+
+
+@dataclass
+class LessonState:
+    """What :func:`setup` built; every field is a plain value a lesson can print."""
+
+    lesson: int
+    sandbox: Any
+    organization_id: str | None = None
+    organization_arn: str | None = None
+    domains: tuple[str, ...] = ()
+    users: dict[str, str] = field(default_factory=dict)
+    hello_world: dict[str, Any] | None = None
+
+    @property
+    def function_name(self) -> str | None:
+        return self.hello_world["FunctionName"] if self.hello_world else None
+
+    @property
+    def function_arn(self) -> str | None:
+        return self.hello_world["FunctionArn"] if self.hello_world else None
+
+    def summary(self) -> str:
+        lines = [f"Lesson {self.lesson:02d} ({LESSONS[self.lesson]}) is ready in {self.sandbox.region}."]
+        if self.organization_id:
+            lines.append(f"  organization {self.organization_id} ({', '.join(self.domains)})")
+        if self.hello_world:
+            lines.append(f"  function     {self.function_name}")
+            lines.append(f"  bucket       {self.hello_world['BucketName']}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def create_example_organization(sb: Any, alias: str = ORG_ALIAS) -> tuple[str, str, dict[str, str]]:
+    """An organization with example.com and sales.example.com, four users and a finance group.
+
+    Made through the real boto3 ``workmail`` API (answered by the emulator).
+    Returns (organization id, ARN, {email: user id}).
+    """
+    client = sb.client("workmail")
+    org_id = client.create_organization(Alias=alias)["OrganizationId"]
+    for domain in ORG_DOMAINS:
+        client.register_mail_domain(OrganizationId=org_id, DomainName=domain)
+    client.update_default_mail_domain(OrganizationId=org_id, DomainName=ORG_DOMAINS[0])
+    users = {}
+    for name in USERS:
+        user_id = client.create_user(OrganizationId=org_id, Name=name, DisplayName=name.title(), Password=PASSWORD)[
+            "UserId"
+        ]
+        domain = ORG_DOMAINS[1] if name == "dave" else ORG_DOMAINS[0]
+        client.register_to_work_mail(OrganizationId=org_id, EntityId=user_id, Email=f"{name}@{domain}")
+        users[f"{name}@{domain}"] = user_id
+    group_id = client.create_group(OrganizationId=org_id, Name="finance")["GroupId"]
+    client.register_to_work_mail(OrganizationId=org_id, EntityId=group_id, Email="finance@example.com")
+    client.associate_member_to_group(OrganizationId=org_id, GroupId=group_id, MemberId=users["alice@example.com"])
+    arn = client.describe_organization(OrganizationId=org_id)["ARN"]
+    return org_id, arn, users
+
+
+def grant_workmail(sb: Any, function_name: str, organization_arn: str, statement_id: str = "AllowWorkMail") -> dict:
+    """``lambda.add_permission`` exactly as the AWS docs show it, narrowed to one organization."""
+    return sb.client("lambda").add_permission(
+        FunctionName=function_name,
+        StatementId=statement_id,
+        Action="lambda:InvokeFunction",
+        Principal=f"workmail.{sb.region}.amazonaws.com",
+        SourceArn=organization_arn,
+        SourceAccount=sb.account_id,
+    )
+
+
+_snapshots: dict[tuple[str, int], Any] = {}
+
+
+def setup(lesson: int, *, region: str | None = None) -> LessonState:
+    """Reset the sandbox to the state lesson ``lesson`` starts from (sandbox mode only).
+
+    0-1: an empty sandbox; 2+: an organization and the hello-world function;
+    3+: WorkMail may invoke it (lesson 02 teaches that step).
+    """
+    from . import sandbox as sandbox_module
+
+    if lesson not in LESSONS:
+        raise ConfigurationError(
+            f"There is no lesson {lesson!r}; the lessons are numbered {min(LESSONS)} to {max(LESSONS)}.",
+            fix="pass the number at the start of the notebook's name, e.g. setup(4)",
+        )
+    if sandbox_module.get_mode() == sandbox_module.AWS:
+        raise ConfigurationError(
+            "lessons.setup() builds a sandbox state; in aws mode your account is the state.",
+            fix="follow the lesson's 'On real AWS' section instead",
+        )
+    sb = sandbox_module.start(region)
+    key = (sb.region, min(lesson, 3))
+    if key in _snapshots:
+        sb.restore(_snapshots[key]["snapshot"])
+        return LessonState(lesson, sb, **_snapshots[key]["fields"])
+    sb.reset()
+    fields: dict[str, Any] = {}
+    if lesson >= 2:
+        from .deploy import deploy_app
+
+        org_id, arn, users = create_example_organization(sb)
+        hello = deploy_app()
+        fields = {
+            "organization_id": org_id,
+            "organization_arn": arn,
+            "domains": ORG_DOMAINS,
+            "users": users,
+            "hello_world": hello,
+        }
+        if lesson >= 3:
+            sb.client("lambda").remove_permission(
+                FunctionName=hello["FunctionName"], StatementId=_template_statement(sb, hello["FunctionName"])
+            )
+            grant_workmail(sb, hello["FunctionName"], arn)
+    _snapshots[key] = {"snapshot": sb.snapshot(), "fields": fields}
+    return LessonState(lesson, sb, **fields)
+
+
+def _template_statement(sb: Any, function_name: str) -> str:
+    """The Sid of the SAM template's broad ``organization/*`` statement, replaced from lesson 03 on."""
+    policy = json.loads(sb.client("lambda").get_policy(FunctionName=function_name)["Policy"])
+    return policy["Statement"][0]["Sid"]
+
+
+def aws_only(env: Any = None) -> bool:
+    """Gate for a lesson's "On real AWS" cells: True in aws mode, else says why they are skipped."""
+    from .sandbox import AWS, get_mode
+
+    mode = getattr(env, "mode", None) or get_mode()
+    if mode == AWS:
+        return True
+    print(
+        "Skipped: these cells run against a real AWS account. To run them, restart the kernel with "
+        "WORKMAIL_SANDBOX_MODE=aws and credentials for an account with a WorkMail organization "
+        "(us-east-1, us-west-2 or eu-west-1)."
+    )
+    return False
