@@ -195,3 +195,14 @@ def test_console_script_is_installed():
 
     (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "workmail-sandbox"]
     assert ep.value == "workmail_sandbox.cli:main"
+
+
+def test_coverage_table_in_docs_matches_the_code(capsys):
+    """docs/coverage.md is generated from the emulators, so it cannot drift from them."""
+    from pathlib import Path
+
+    code, out, _ = run(capsys, "coverage")
+    assert code == 0
+    assert "| GetRawMessageContent | yes |" in out and "| CreateOrganization | yes |" in out
+    doc = Path(__file__).resolve().parent.parent / "docs" / "coverage.md"
+    assert doc.read_text() == out, "regenerate with: workmail-sandbox coverage > docs/coverage.md"

@@ -66,7 +66,7 @@ PUBLIC_API = {
     "ResponseError", "RuleError", "SandboxError", "SmtpEnvelope", "SyncResponse", "WorkMailEvent",
     "WorkMailSandboxError", "__version__", "build_event", "check_event", "check_response",
     "days_until_end_of_support", "events_from_message", "iter_messages", "parse_message", "read_eml",
-    "resolve_response",
+    "resolve_response", "AwsAccount", "Sandbox", "connect", "start", "stop",
 }
 
 
@@ -132,3 +132,19 @@ def test_make_lab_starts_jupyterlab_on_loopback_in_sandbox_mode():
     assert "WORKMAIL_SANDBOX_MODE=sandbox" in line
     assert "--ServerApp.ip=127.0.0.1" in line
     assert "--ServerApp.root_dir=notebooks" in line
+
+
+def _readme_python_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    return [b for b in blocks if "def test_" not in b]
+
+
+@pytest.mark.parametrize("index", range(len(_readme_python_blocks())))
+def test_readme_python_examples_run(index, tmp_path):
+    """The README's Python examples run as written, from the repository root."""
+    code = _readme_python_blocks()[index]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -31,6 +31,8 @@ from .events import (
 from .mime import ParsedMessage, iter_messages, parse_message, read_eml
 from .responses import Action, Resolution, SyncResponse, check_response, resolve_response
 from .service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
+from .aws import AwsAccount, connect
+from .sandbox import Sandbox, start, stop
 
 try:
     __version__ = version("workmail-sandbox")
@@ -45,6 +47,7 @@ __all__ = [
     "SUBJECT_LIMIT_CHARS",
     "WORKMAIL_REGIONS",
     "Action",
+    "AwsAccount",
     "ConfigurationError",
     "EventError",
     "MessageParseError",
@@ -52,6 +55,7 @@ __all__ = [
     "Resolution",
     "ResponseError",
     "RuleError",
+    "Sandbox",
     "SandboxError",
     "SmtpEnvelope",
     "SyncResponse",
@@ -61,10 +65,13 @@ __all__ = [
     "build_event",
     "check_event",
     "check_response",
+    "connect",
     "days_until_end_of_support",
     "events_from_message",
     "iter_messages",
     "parse_message",
     "read_eml",
     "resolve_response",
+    "start",
+    "stop",
 ]

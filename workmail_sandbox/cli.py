@@ -123,6 +123,13 @@ def _cmd_check_response(args: argparse.Namespace) -> int:
     return EXIT_OK if resolution.valid else EXIT_INVALID
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from .emulators import coverage_markdown
+
+    sys.stdout.write(coverage_markdown())
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------ parser
 
 
@@ -182,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     check_response.add_argument("--fallback", default="DEFAULT", type=str.upper, help="the rule's fallback action")
     check_response.add_argument("--json", action="store_true", help="print the result as JSON")
     check_response.set_defaults(func=_cmd_check_response)
+
+    coverage = command(
+        "coverage", "Print which operations of workmail, workmailmessageflow and serverlessrepo the sandbox emulates."
+    )
+    coverage.set_defaults(func=_cmd_coverage)
     return parser
 
 
