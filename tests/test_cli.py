@@ -206,3 +206,18 @@ def test_coverage_table_in_docs_matches_the_code(capsys):
     assert "| GetRawMessageContent | yes |" in out and "| CreateOrganization | yes |" in out
     doc = Path(__file__).resolve().parent.parent / "docs" / "coverage.md"
     assert doc.read_text() == out, "regenerate with: workmail-sandbox coverage > docs/coverage.md"
+
+
+def test_doctor_reports_every_check(capsys):
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    for name in ("python", "package boto3", "package moto", "package jupyterlab", "mode: sandbox", "sandbox start"):
+        assert name in out
+    assert "All required checks passed." in out
+
+
+def test_doctor_names_the_fix_for_a_bad_mode(capsys, monkeypatch):
+    monkeypatch.setenv("WORKMAIL_SANDBOX_MODE", "prod")
+    code, out, _ = run(capsys, "doctor", "--no-sandbox")
+    assert code == cli.EXIT_INVALID
+    assert "fix: set WORKMAIL_SANDBOX_MODE=sandbox or aws" in out

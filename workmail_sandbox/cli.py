@@ -123,6 +123,17 @@ def _cmd_check_response(args: argparse.Namespace) -> int:
     return EXIT_OK if resolution.valid else EXIT_INVALID
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks(start_sandbox=not args.no_sandbox)
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if c.required and not c.ok]
+    print("All required checks passed." if not failed else f"{len(failed)} required check(s) failed.")
+    return EXIT_OK if not failed else EXIT_INVALID
+
+
 def _cmd_coverage(args: argparse.Namespace) -> int:
     from .emulators import coverage_markdown
 
@@ -194,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage", "Print which operations of workmail, workmailmessageflow and serverlessrepo the sandbox emulates."
     )
     coverage.set_defaults(func=_cmd_coverage)
+
+    doctor = command("doctor", "Check Python, the packages, the sandbox (or AWS credentials in aws mode) and say what to fix.")
+    doctor.add_argument("--no-sandbox", action="store_true", help="skip starting the sandbox")
+    doctor.set_defaults(func=_cmd_doctor)
     return parser
 
 

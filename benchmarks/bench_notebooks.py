@@ -1,0 +1,72 @@
+"""The lessons under nbval against the same number of trivial notebooks, in one run.
+
+Runs ``pytest --nbval-lax`` over ``notebooks/`` (every lesson, solutions included)
+and over as many one-cell notebooks (``1 + 1``) written to a temporary folder,
+alternately, and prints the median of the per-pair ratios.
+
+Target (issue #5): ratio at most 4.0: the lessons may cost at most four times
+what nbval itself needs for that many notebooks (about 4 s per run plus 0.9 s
+per notebook on this machine, perf-anchors.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 4.0
+
+
+def _pytest(folder: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         "--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+         str(folder)],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    took = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"pytest failed on {folder}:\n{result.stdout[-2000:]}")
+    return took
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the ratio misses the target")
+    args = parser.parse_args()
+
+    lessons = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    with tempfile.TemporaryDirectory() as tmp:
+        trivial = Path(tmp)
+        for i in range(len(lessons)):
+            nb = nbformat.v4.new_notebook()
+            nb.cells.append(nbformat.v4.new_code_cell("1 + 1"))
+            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+            nbformat.write(nb, trivial / f"trivial_{i:02d}.ipynb")
+        ratios, mine, theirs = [], [], []
+        for i in range(args.pairs):
+            order = [(ROOT / "notebooks", mine), (trivial, theirs)]
+            if i % 2:
+                order.reverse()
+            for folder, bucket in order:
+                bucket.append(_pytest(folder))
+            ratios.append(mine[-1] / theirs[-1])
+    ratio = statistics.median(ratios)
+    ok = ratio <= TARGET
+    print(f"{len(lessons)} notebooks   lessons {statistics.median(mine):6.1f} s   trivial {statistics.median(theirs):6.1f} s"
+          f"   ratio {ratio:.2f}  target <= {TARGET}  {'ok' if ok else 'MISSED'}")
+    return 1 if (args.check and not ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
