@@ -1109,3 +1109,13 @@ def test_module_exports_match_the_documented_constants():
     assert PAYLOAD_LIMIT_BYTES == 131_072
     assert events_module.FLOW_DIRECTIONS == ("INBOUND", "OUTBOUND")
     assert events_module.KNOWN_SUMMARY_VERSIONS == ("2018-10-10", "2019-07-28")
+
+
+def test_message_id_ties_the_event_to_a_message_in_transit():
+    """Kit API: events_from_message(message_id=...) for a message already in transit (one conversation)."""
+    data = msg("From: a@example.org", "To: b@example.com, c@example.net", "Subject: s")
+    [event] = events_from_message(data, direction="outbound", message_id="fixed-id-1")
+    assert event.message_id == "fixed-id-1"
+    with pytest.raises(EventError) as info:
+        events_from_message(data, direction="outbound", message_id="fixed-id-1", conversations="per-domain")
+    assert info.value.field == "messageId"

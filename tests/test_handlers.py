@@ -201,3 +201,22 @@ def test_closures_are_refused():
     with pytest.raises(SandboxError, match="defined inside another function") as caught:
         handler_source(inner)
     assert "secret" in str(caught.value)
+
+
+def test_submodules_the_handler_uses_are_imported(tmp_path):
+    """`email.policy.default` needs `import email.policy` in a fresh Lambda process, not just `import email`."""
+    import importlib.util
+
+    source = tmp_path / "cell.py"
+    source.write_text(
+        "import email\nimport email.policy\n\n"
+        "def handler(event, context):\n"
+        "    return email.message_from_bytes(b'a: b\\n\\n', policy=email.policy.default)['a']\n"
+    )
+    spec = importlib.util.spec_from_file_location("cell_for_test", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from workmail_sandbox.handlers import handler_source
+
+    text = handler_source(module.handler)
+    assert "import email.policy" in text.splitlines()

@@ -661,6 +661,7 @@ def events_from_message(
     org_domains: Iterable[str] = (),
     envelope: SmtpEnvelope | None = None,
     conversations: Conversations = "single",
+    message_id: str | None = None,
     summary_version: str = DEFAULT_SUMMARY_VERSION,
     payload_limit: int = PAYLOAD_LIMIT_BYTES,
 ) -> list[WorkMailEvent]:
@@ -678,6 +679,9 @@ def events_from_message(
       with no distinction and no duplicates.
     * inbound events list only recipients in ``org_domains``; a conversation with
       none of them invokes nothing and yields no event.
+
+    ``message_id`` ties the event to a message already in transit (for example
+    one from ``Sandbox.put_message_in_transit``); it needs a single conversation.
     """
     from .mime import ParsedMessage, in_domains, parse_message
 
@@ -719,8 +723,15 @@ def events_from_message(
     else:
         recipients = list(parsed.recipients)
 
+    groups = _split_conversations(recipients, conversations)
+    if message_id is not None and len(groups) > 1:
+        raise EventError(
+            "messageId",
+            f"one message_id was given for {len(groups)} SMTP conversations; each conversation is its own message",
+            fix="use conversations='single', or build each event with build_event(..., message_id=...)",
+        )
     events = []
-    for group in _split_conversations(recipients, conversations):
+    for group in groups:
         if direction == INBOUND:
             group = [a for a in group if in_domains(a, domains)]
             if not group:
@@ -732,6 +743,7 @@ def events_from_message(
                 subject=parsed.subject,
                 sender=sender,
                 direction=direction,
+                message_id=message_id,
                 summary_version=summary_version,
                 payload_limit=payload_limit,
             )

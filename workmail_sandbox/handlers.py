@@ -49,6 +49,7 @@ import inspect
 import io
 import json
 import os
+import re
 import sys
 import textwrap
 import time
@@ -199,6 +200,7 @@ def handler_source(func: Callable[..., Any]) -> str:
         if isinstance(value, types.ModuleType):
             real = value.__name__
             imports[f"import {real}" if real == used else f"import {real} as {used}"] = None
+            modules_used[used] = real
             return
         if isinstance(value, (types.FunctionType, type)) and getattr(value, "__module__", None) == module_name:
             if getattr(value, "__name__", used) != used:
@@ -227,7 +229,20 @@ def handler_source(func: Callable[..., Any]) -> str:
             "created at module level, as Lambda code usually does)",
         )
 
+    modules_used: dict[str, str] = {}
     collect(func, func.__name__)
+    # ``email.policy.default`` needs ``import email.policy``: ``import email`` alone
+    # does not load the submodule in a fresh Lambda process.
+    for used, real in modules_used.items():
+        for source in definitions.values():
+            for chain in re.findall(rf"\b{re.escape(used)}((?:\.\w+)+)", source):
+                dotted = real
+                for attribute in chain.strip(".").split("."):
+                    dotted = f"{dotted}.{attribute}"
+                    if dotted in sys.modules:
+                        imports[f"import {dotted}"] = None
+                    else:
+                        break
     parts = [f"# app.py, written by workmail_sandbox.handlers.deploy_handler from {func.__qualname__}."]
     if imports:
         parts.append("\n".join(imports))
