@@ -97,7 +97,8 @@ def create_example_organization(sb: Any, alias: str = ORG_ALIAS) -> tuple[str, s
 
 
 def grant_workmail(sb: Any, function_name: str, organization_arn: str, statement_id: str = "AllowWorkMail") -> dict:
-    """``lambda.add_permission`` exactly as the AWS docs show it, narrowed to one organization."""
+    """``lambda.add_permission`` as the AWS docs show it (principal, SourceArn of one organization),
+    plus SourceAccount, the confused-deputy guard Lambda recommends for service principals."""
     return sb.client("lambda").add_permission(
         FunctionName=function_name,
         StatementId=statement_id,
