@@ -22,6 +22,7 @@ operations) live on :class:`Sandbox`: ``reset``, ``snapshot``/``restore``,
 
 from __future__ import annotations
 
+import atexit
 import copy
 import os
 import sys
@@ -380,10 +381,27 @@ def _copy_backend(name: str, account_backend: Any, *, keep_for_later: bool = Fal
     if name == "s3" and keep_for_later:
         from moto.s3.models import FakeKey, FakeMultipart
 
-        kept = {id(obj) for obj in _s3_models(clone)}
+        models = _s3_models(clone)
+        kept = {id(obj) for obj in models}
         for model in (FakeKey, FakeMultipart):
             model.instances_tracked[:] = [o for o in model.instances_tracked if id(o) not in kept]
+        _kept_s3_models.extend(models)
     return clone
+
+
+# S3 objects held by snapshots; closed at exit while the interpreter can still do it
+# (moto's own finaliser would otherwise run during shutdown and print an ImportError).
+_kept_s3_models: list[Any] = []
+
+
+@atexit.register
+def _dispose_kept_s3_models() -> None:
+    for model in _kept_s3_models:
+        try:
+            model.dispose()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+    _kept_s3_models.clear()
 
 
 def _s3_models(account_backend: Any) -> list[Any]:
