@@ -548,3 +548,16 @@ def test_managed_policies_are_created_when_moto_did_not_load_them():
         finally:
             _core.STATE.active = False
             SERVICE.reset()
+
+
+def test_generated_function_name_fits_lambdas_64_characters(emulators_active):
+    """Lambda names are at most 64 characters; CloudFormation shortens the names it generates."""
+    from workmail_sandbox.deploy import MAX_FUNCTION_NAME, cap_function_names
+
+    template = {"Resources": {"WorkMailHelloWorldFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
+    cap_function_names(template, "serverlessrepo-workmail-hello-world")
+    name = template["Resources"]["WorkMailHelloWorldFunction"]["Properties"]["FunctionName"]
+    assert len(name) <= MAX_FUNCTION_NAME and name.startswith("serverlessrepo-workmail-h")
+    again = {"Resources": {"WorkMailHelloWorldFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
+    cap_function_names(again, "serverlessrepo-workmail-hello-world", previous=template)
+    assert again["Resources"]["WorkMailHelloWorldFunction"]["Properties"]["FunctionName"] == name

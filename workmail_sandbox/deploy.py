@@ -360,6 +360,7 @@ def create_app_change_set(
         change_set_type = "UPDATE"
         previous = _load(cfn.get_template(StackName=stack_name)["TemplateBody"])
 
+    cap_function_names(template, stack_name, previous)
     arguments: dict[str, Any] = {
         "StackName": stack_name,
         "ChangeSetName": change_set_name,
@@ -393,6 +394,41 @@ def create_app_change_set(
         "Template": template,
         "PreviousTemplate": previous,
     }
+
+
+MAX_FUNCTION_NAME = 64
+
+
+def cap_function_names(template: dict[str, Any], stack_name: str, previous: dict[str, Any] | None = None) -> None:
+    """Give functions the short generated names CloudFormation gives them.
+
+    Lambda names are at most 64 characters. CloudFormation shortens the name it
+    generates (``<stack>-<logical id>-<suffix>``) to fit; moto does not, and
+    ``serverlessrepo-workmail-hello-world-WorkMailHelloWorldFunction-XXXXXXXXXXXX``
+    (75 characters) could then not be used in a Run Lambda rule. Functions
+    without a ``FunctionName`` whose generated name would be too long get one
+    shortened the same way (kept across updates). Deviation: the name shows in
+    the stack's template as a property.
+    """
+    import uuid
+
+    old_resources = (previous or {}).get("Resources", {})
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        properties = resource.setdefault("Properties", {})
+        if "FunctionName" in properties:
+            continue
+        kept = (old_resources.get(logical_id, {}).get("Properties") or {}).get("FunctionName")
+        if kept:
+            properties["FunctionName"] = kept
+            continue
+        suffix = uuid.uuid4().hex[:12].upper()
+        if len(stack_name) + len(logical_id) + len(suffix) + 2 <= MAX_FUNCTION_NAME:
+            continue
+        stack_part = stack_name[:25]
+        logical_part = logical_id[: MAX_FUNCTION_NAME - len(stack_part) - len(suffix) - 2]
+        properties["FunctionName"] = f"{stack_part}-{logical_part}-{suffix}"
 
 
 def _unchanged_change_set(arguments: dict[str, Any], region: str) -> dict[str, str]:

@@ -29,9 +29,9 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------
-# RuleTester: reserved section.
-#
-# A RuleTester widget (try email flow rules against a message) will be added
-# once workmail_sandbox/rules.py exists. Put it in widgets/rule_tester.py,
-# import it here, and add "RuleTester" to __all__. Not stubbed on purpose.
+# RuleTester: the console's Test configuration box, with the reasons
+# (widgets/rule_tester.py).
 # ---------------------------------------------------------------------------
+from .rule_tester import RuleTester  # noqa: E402
+
+__all__ += ["RuleTester"]
