@@ -221,3 +221,32 @@ def test_doctor_names_the_fix_for_a_bad_mode(capsys, monkeypatch):
     code, out, _ = run(capsys, "doctor", "--no-sandbox")
     assert code == cli.EXIT_INVALID
     assert "fix: set WORKMAIL_SANDBOX_MODE=sandbox or aws" in out
+
+
+def test_test_rule_explains_the_winner(capsys):
+    """The console's Test configuration box, from the command line."""
+    code, out, _ = run(
+        capsys, "test-rule", "--rules", "data/rules/basic.yaml",
+        "--sender", "news@newsletter.example.net", "--recipient", "alice@example.com",
+    )
+    assert code == 0
+    assert "Result: MOVE_TO_JUNK" in out and "junk-newsletter" in out
+
+
+def test_test_rule_with_a_bad_rule_file_is_one_line(capsys):
+    code, _, err = run(
+        capsys, "test-rule", "--rules", "data/rules/invalid-plus-pattern.yaml",
+        "--sender", "a@example.org", "--recipient", "alice@example.com",
+    )
+    assert code == cli.EXIT_INVALID and err.startswith("workmail-sandbox: error:") and "+" in err
+
+
+def test_replay_writes_one_row_per_recipient(capsys, tmp_path):
+    out_csv = tmp_path / "out.csv"
+    code, out, _ = run(capsys, "replay", "data/emails", "--rules", "data/rules/basic.yaml", "--no-progress", "--csv", out_csv)
+    assert code == 0 and "recipient rows written" in out
+    import pandas as pd
+
+    frame = pd.read_csv(out_csv)
+    assert {"message", "direction", "rule", "action", "outcome"} <= set(frame.columns)
+    assert len(frame) > 36

@@ -123,6 +123,37 @@ def _cmd_check_response(args: argparse.Namespace) -> int:
     return EXIT_OK if resolution.valid else EXIT_INVALID
 
 
+def _cmd_test_rule(args: argparse.Namespace) -> int:
+    from .rules import RuleSet
+
+    rules = RuleSet.from_file(args.rules)
+    evaluation = rules.test_configuration(args.sender, args.recipient, args.direction, from_address=args.from_address)
+    print(evaluation.explain())
+    return EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import SAMPLE_DOMAINS, replay_folder
+
+    frame = replay_folder(
+        args.source,
+        args.rules,
+        function=args.function,
+        csv=args.csv,
+        domains=tuple(args.org_domain) or SAMPLE_DOMAINS,
+        direction=args.direction,
+        progress=not args.no_progress,
+    )
+    if args.csv:
+        print(f"{len(frame)} recipient rows written to {args.csv}")
+    else:
+        print(frame.to_string(index=False))
+    if "outcome" in frame.columns and len(frame):
+        print()
+        print(frame["outcome"].value_counts().to_string())
+    return EXIT_OK
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
 
@@ -205,6 +236,26 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage", "Print which operations of workmail, workmailmessageflow and serverlessrepo the sandbox emulates."
     )
     coverage.set_defaults(func=_cmd_coverage)
+
+    test_rule = command(
+        "test-rule", "Which email flow rule applies to one sender and recipient, and why (the console's Test configuration)."
+    )
+    test_rule.add_argument("--rules", required=True, metavar="FILE", help="a rule set (.json, .yaml)")
+    test_rule.add_argument("--sender", required=True, metavar="A", help="the sender (From; or Sender with --from)")
+    test_rule.add_argument("--recipient", required=True, metavar="B")
+    test_rule.add_argument("--from", dest="from_address", metavar="A", help="the From address when --sender is the Sender header")
+    test_rule.add_argument("--direction", choices=["inbound", "outbound"], default="inbound", type=str.lower)
+    test_rule.set_defaults(func=_cmd_test_rule)
+
+    replay = command("replay", "Route a folder of .eml files, an mbox or a Maildir through a rule set in a fresh sandbox.")
+    replay.add_argument("source", metavar="DIR", help="a folder of .eml files, an mbox file or a Maildir")
+    replay.add_argument("--rules", required=True, metavar="FILE")
+    replay.add_argument("--function", metavar="PATH:HANDLER", help="a Python file and handler for the rule set's Run Lambda rules")
+    replay.add_argument("--csv", metavar="OUT", help="write one row per recipient to this CSV file")
+    replay.add_argument("--org-domain", action="append", default=[], metavar="D", help="organization domains (default: the sample domains)")
+    replay.add_argument("--direction", choices=["auto", "inbound", "outbound"], default="auto")
+    replay.add_argument("--no-progress", action="store_true")
+    replay.set_defaults(func=_cmd_replay)
 
     doctor = command("doctor", "Check Python, the packages, the sandbox (or AWS credentials in aws mode) and say what to fix.")
     doctor.add_argument("--no-sandbox", action="store_true", help="skip starting the sandbox")
