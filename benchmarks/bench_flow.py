@@ -166,8 +166,9 @@ def main() -> int:
         rates = f"{len(corpus) / cand_s:>9,.0f} {len(corpus) / base_s:>12,.0f}"
         print(f"{name:<28} {rates} {result.ratio:>6.2f}  {verdict}")
         invoked = sum(1 for r in org.log.records if r["event"]["eventName"] == "LAMBDA_INVOKED")
+        logged = f"{len(org.log.records):,} log events, {invoked:,} invocations" if org.log.records else "nothing logged"
         details.append(f"{name}: {result.candidate_ms:.1f} vs {result.baseline_ms:.1f} ms per chunk (median), "
-                       f"{len(org.log.records):,} log events, {invoked:,} invocations")
+                       f"{logged}")
     for line in details:
         print("  " + line)
     sandbox.stop()

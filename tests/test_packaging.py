@@ -67,6 +67,7 @@ PUBLIC_API = {
     "WorkMailSandboxError", "__version__", "build_event", "check_event", "check_response",
     "days_until_end_of_support", "events_from_message", "iter_messages", "parse_message", "read_eml",
     "resolve_response", "AwsAccount", "Sandbox", "connect", "start", "stop",
+    "Organization", "FlowResult", "FlowSettings", "RetryPolicy",
 }
 
 

@@ -33,6 +33,9 @@ from .responses import Action, Resolution, SyncResponse, check_response, resolve
 from .service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
 from .aws import AwsAccount, connect
 from .sandbox import Sandbox, start, stop
+from .flow.results import FlowResult
+from .flow.settings import FlowSettings, RetryPolicy
+from .organization import Organization
 
 try:
     __version__ = version("workmail-sandbox")
@@ -43,6 +46,7 @@ __all__ = [
     "END_OF_SUPPORT",
     "INBOUND",
     "OUTBOUND",
+    "Organization",
     "PAYLOAD_LIMIT_BYTES",
     "SUBJECT_LIMIT_CHARS",
     "WORKMAIL_REGIONS",
@@ -50,10 +54,13 @@ __all__ = [
     "AwsAccount",
     "ConfigurationError",
     "EventError",
+    "FlowResult",
+    "FlowSettings",
     "MessageParseError",
     "ParsedMessage",
     "Resolution",
     "ResponseError",
+    "RetryPolicy",
     "RuleError",
     "Sandbox",
     "SandboxError",

@@ -3,8 +3,12 @@
 The public entry point is :class:`workmail_sandbox.organization.Organization`;
 this package holds its parts, one concept per module:
 
+* :mod:`.headers`: what the flow reads from the header block, fast;
+* :mod:`.planning`: recipients, SMTP conversations, rules per recipient and
+  the events (``plan``, a dry run);
+* :mod:`.lambdas`: the Run Lambda steps (transit, permission, retries, responses);
 * :mod:`.engine`: one message through the rules, the functions and delivery
-  (``plan`` for a dry run, ``route`` for the real thing);
+  (``route``);
 * :mod:`.results`: :class:`FlowResult` (a final state per recipient),
   :class:`InvocationRecord`, :class:`Attempt`, :class:`BounceRecord`;
 * :mod:`.mailboxes`: :class:`Mailbox` (inbox and junk), :class:`OutboxItem`,

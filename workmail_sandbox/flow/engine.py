@@ -1,6 +1,6 @@
 """The flow engine: one message through the rules, the Run Lambda functions and delivery.
 
-:func:`~workmail_sandbox.flow.plan.plan` is the cheap part (headers-only
+:func:`~workmail_sandbox.flow.planning.plan` is the cheap part (headers-only
 parse, rules per recipient, the events each Run Lambda rule would get);
 :func:`route` carries the plan out: it puts the message in transit, invokes the
 functions (synchronous ones with retries on the simulated clock), applies the
@@ -31,7 +31,7 @@ from .results import (
 )
 from .headers import to_raw
 from .lambdas import Decision, LambdaSteps
-from .plan import Job, Plan, plan
+from .planning import Job, Plan, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..organization import Organization

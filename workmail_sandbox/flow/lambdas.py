@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..responses import resolve_response
 from ..rules import DEFAULT
-from .plan import Job, Plan
+from .planning import Job, Plan
 from .results import Attempt, FlowResult, InvocationRecord
 from .settings import FlowSettings
 
