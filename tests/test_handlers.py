@@ -220,3 +220,25 @@ def test_submodules_the_handler_uses_are_imported(tmp_path):
 
     text = handler_source(module.handler)
     assert "import email.policy" in text.splitlines()
+
+
+def test_outside_the_sandbox_deploy_handler_needs_confirmation_and_tags_what_it_creates(monkeypatch):
+    """aws mode's rule: nothing is created without confirm=True, and everything created is tagged."""
+    import boto3
+    from moto import mock_aws
+
+    from workmail_sandbox.aws import TAG_KEY, TAG_VALUE
+    from workmail_sandbox.emulators import _core
+    from workmail_sandbox.errors import ConfigurationError
+    from workmail_sandbox.handlers import deploy_handler
+
+    source = "def lambda_handler(event, context):\n    return {'actions': []}\n"
+    monkeypatch.setattr(_core.STATE, "active", False)
+    with mock_aws(config={"lambda": {"use_docker": False}, "iam": {"load_aws_managed_policies": True}}):
+        with pytest.raises(ConfigurationError, match="confirm=True"):
+            deploy_handler(source, name="real-looking", region="us-east-1")
+        response = deploy_handler(source, name="real-looking", region="us-east-1", confirm=True)
+        lam = boto3.client("lambda", region_name="us-east-1")
+        assert lam.list_tags(Resource=response["FunctionArn"])["Tags"] == {TAG_KEY: TAG_VALUE}
+        tags = boto3.client("iam").list_role_tags(RoleName="real-looking-role")["Tags"]
+        assert {"Key": TAG_KEY, "Value": TAG_VALUE} in tags

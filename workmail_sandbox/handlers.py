@@ -58,7 +58,9 @@ import zipfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import SandboxError
+from .aws import TAG_KEY, TAG_VALUE
+from .emulators._core import STATE
+from .errors import ConfigurationError, SandboxError
 
 __all__ = [
     "BASIC_EXECUTION_POLICY_ARN",
@@ -295,6 +297,7 @@ def _execution_role(iam: Any, name: str, managed_policies: list[str]) -> str:
             RoleName=role_name,
             AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
             Description=f"Execution role of the Lambda function {name} (workmail_sandbox.deploy_handler)",
+            Tags=[{"Key": TAG_KEY, "Value": TAG_VALUE}],
         )["Role"]
     for arn in [BASIC_EXECUTION_POLICY_ARN, *managed_policies]:
         try:
@@ -328,6 +331,7 @@ def deploy_handler(
     managed_policies: list[str] | tuple[str, ...] = (),
     description: str = "",
     runtime: str = "python3.12",
+    confirm: bool = False,
 ) -> dict[str, Any]:
     """Create (or update) the Lambda function ``name`` from a handler function or source string.
 
@@ -376,6 +380,12 @@ def deploy_handler(
             "deploy_handler needs a function name.", fix="pass name='wm-hello' (letters, digits, - and _)"
         )
     region = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    if not STATE.active and confirm is not True:
+        # Outside the sandbox this creates real resources (aws mode's rule: nothing without consent).
+        raise ConfigurationError(
+            f"deploy_handler would create the function {name!r} (and its role) in a real AWS account ({region}).",
+            fix="pass confirm=True to go ahead; workmail_sandbox.connect().cleanup() removes what the kit tagged",
+        )
     code = zip_source(source, extra_files)
     session = boto3.session.Session(region_name=region)
     lam = session.client("lambda")
@@ -396,7 +406,9 @@ def deploy_handler(
     except lam.exceptions.ResourceNotFoundException:
         for attempt in range(10):
             try:
-                response = lam.create_function(FunctionName=name, Code={"ZipFile": code}, **config)
+                response = lam.create_function(
+                    FunctionName=name, Code={"ZipFile": code}, Tags={TAG_KEY: TAG_VALUE}, **config
+                )
                 break
             except lam.exceptions.InvalidParameterValueException as error:
                 # On AWS a new role takes a few seconds to become usable by Lambda.
