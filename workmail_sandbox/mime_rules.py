@@ -60,7 +60,7 @@ import email.message
 import re
 
 from workmail_sandbox.errors import MessageParseError
-from workmail_sandbox.mime import ParsedMessage, parse_message
+from workmail_sandbox.mime import ONCE_ONLY_HEADERS, ParsedMessage, parse_message
 
 __all__ = [
     "IMMUTABLE_HEADERS",
@@ -77,21 +77,6 @@ MAX_LINE_OCTETS = 1000
 
 #: RFC 5322 3.6: the only fields every message must have (AWS names none: an assumption).
 REQUIRED_HEADERS = ("Date", "From")
-
-#: RFC 5322 3.6: fields allowed at most once per message.
-ONCE_ONLY_HEADERS = (
-    "Date",
-    "From",
-    "Sender",
-    "Reply-To",
-    "To",
-    "Cc",
-    "Bcc",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-    "Subject",
-)
 
 #: Fields a replacement may not change or remove (AWS does not list them: an assumption).
 IMMUTABLE_HEADERS = ("Message-ID", "Date", "From", "Sender", "Return-Path")

@@ -111,6 +111,7 @@ from types import ModuleType
 from typing import Any
 
 from .caller import CURRENT_INVOCATION, Invocation
+from .cloudwatch_logs import write_log_events
 from .errors import SandboxError
 
 __all__ = [
@@ -1352,7 +1353,7 @@ class Runtime:
         if timed_out_after is not None:
             report += "\tStatus: timeout"
         lines.append((end_stamp, report + "\n"))
-        _write_logs(account, region, env.log_group, env.log_stream, lines)
+        write_log_events(account, region, env.log_group, env.log_stream, lines)
         log_text = "".join(text for _, text in lines)
         return InvocationResult(
             payload=payload,
@@ -1509,22 +1510,6 @@ def _sandbox_account() -> str:
     from .emulators._core import STATE
 
     return STATE.account_id
-
-
-def _write_logs(account: str, region: str, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
-    """Straight into moto's CloudWatch Logs backend (no boto3 on this path)."""
-    from moto.logs.models import logs_backends
-
-    logs = logs_backends[account][region]
-    log_group = logs.groups.get(group)
-    if log_group is None:
-        logs.ensure_log_group(group)
-        log_group = logs.groups[group]
-    log_stream = log_group.streams.get(stream)
-    if log_stream is None:
-        log_group.create_log_stream(stream)
-        log_stream = log_group.streams[stream]
-    log_stream.put_log_events([{"timestamp": stamp, "message": text} for stamp, text in lines])
 
 
 # --------------------------------------------------------------------------------------

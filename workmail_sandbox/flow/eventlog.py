@@ -61,6 +61,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ..cloudwatch_logs import write_log_events
+
 __all__ = [
     "LOG_STREAM",
     "SANDBOX_EVENTS",
@@ -146,20 +148,8 @@ class EventLog:
         """Write the pending events to CloudWatch Logs (moto's backend); returns how many."""
         if not self._pending:
             return 0
-        from moto.logs.models import logs_backends
-
         pending, self._pending = self._pending, []
-        logs = logs_backends[self.account_id][self.region]
-        name = self.log_group
-        group = logs.groups.get(name)
-        if group is None:
-            logs.ensure_log_group(name)
-            group = logs.groups[name]
-        stream = group.streams.get(LOG_STREAM)
-        if stream is None:
-            group.create_log_stream(LOG_STREAM)
-            stream = group.streams[LOG_STREAM]
-        stream.put_log_events([{"timestamp": stamp, "message": text} for stamp, text in pending])
+        write_log_events(self.account_id, self.region, self.log_group, LOG_STREAM, pending)
         return len(pending)
 
     def discard_pending(self) -> None:
