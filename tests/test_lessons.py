@@ -60,3 +60,68 @@ def test_aws_only_skips_with_a_reason_in_sandbox_mode(capsys):
 def test_aws_only_runs_in_aws_mode(monkeypatch):
     monkeypatch.setenv("WORKMAIL_SANDBOX_MODE", "aws")
     assert lessons.aws_only() is True
+
+
+class _FakeAccount:
+    """What lessons.setup needs from an AwsAccount (the real one refuses a process that ran the sandbox)."""
+
+    mode, region, account_id = "aws", "eu-west-1", "210987654321"
+
+
+@pytest.fixture
+def aws_mode(monkeypatch):
+    import workmail_sandbox.aws as aws
+
+    monkeypatch.setenv("WORKMAIL_SANDBOX_MODE", "aws")
+    monkeypatch.setattr(aws, "connect", lambda region=None: _FakeAccount())
+
+
+def test_setup_in_aws_mode_connects_instead_of_building_a_sandbox(aws_mode, capsys):
+    state = lessons.setup(5)
+    assert state.mode == "aws" and state.organization_id is None
+    assert "account 210987654321, region eu-west-1" in state.summary()
+    assert "run the 'On real AWS' cells only" in capsys.readouterr().out  # no IPython here: nothing to skip
+    assert sbx.current() is None
+
+
+@pytest.fixture
+def ipython_shell(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_setup_in_aws_mode_lets_run_all_reach_only_the_aws_cells(aws_mode, ipython_shell, capsys):
+    ipython_shell.run_cell("from workmail_sandbox import lessons\nstate = lessons.setup(5)")
+    assert "each of its cells prints 'skipped'" in capsys.readouterr().out
+    ipython_shell.run_cell("sandbox_only = state.sandbox.put_message_in_transit('x.eml')")
+    assert "skipped: a sandbox cell" in capsys.readouterr().out
+    assert "sandbox_only" not in ipython_shell.user_ns
+    ipython_shell.run_cell("if lessons.aws_only():\n    ran = state.sandbox.region")
+    assert ipython_shell.user_ns["ran"] == "eu-west-1"
+    ipython_shell.run_cell("state = lessons.setup(5)")  # running the set-up cell again adds no second hook
+    assert ipython_shell.input_transformers_post.count(lessons.skip_unless_aws_cell) == 1
+
+
+def test_the_skip_transformer_keeps_aws_cells_magics_and_blank_cells():
+    assert lessons.skip_unless_aws_cell(["if lessons.aws_only():\n", "    pass\n"]) == ["if lessons.aws_only():\n", "    pass\n"]
+    assert lessons.skip_unless_aws_cell(["%pip list\n"]) == ["%pip list\n"]
+    assert lessons.skip_unless_aws_cell(["\n"]) == ["\n"]
+    assert lessons.skip_unless_aws_cell(["x = 1\n"]) == [lessons.SKIPPED]
+
+
+def test_setup_installs_hello_world_without_cloudformation():
+    import sys
+
+    state = lessons.setup(3)
+    assert state.hello_world["StackId"] is None
+    assert len(state.function_name) <= 64
+    if "moto.cloudformation.models" not in sys.modules:  # another test may have deployed a stack already
+        assert state.sandbox.snapshot().moto.get("cloudformation") is None
+
+
+def test_cells_marked_also_on_real_aws_run_in_aws_mode():
+    marked = ["# also on real AWS\n", "def handler(event, context):\n", "    return None\n"]
+    assert lessons.skip_unless_aws_cell(marked) == marked

@@ -293,3 +293,18 @@ def test_aws_cleanup_removes_only_what_the_kit_tagged(real_looking_account):
     names = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert "kit-role" not in names and "users-own-role" in names
     assert account.tags == {TAG_KEY: TAG_VALUE}
+
+
+def test_aws_cleanup_empties_and_deletes_only_tagged_buckets(real_looking_account):
+    account = AwsAccount(session=real_looking_account)
+    s3 = account.client("s3")
+    for name in ("kit-updated-emails", "users-own-bucket"):
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object(Bucket=name, Key="copy.eml", Body=b"Subject: hi\r\n\r\nhello\r\n")
+        s3.put_object(Bucket=name, Key="copy.eml", Body=b"Subject: hi again\r\n\r\nhello\r\n")
+    s3.put_bucket_tagging(Bucket="kit-updated-emails", Tagging={"TagSet": account.tag_list})
+
+    assert [(i.kind, i.name) for i in account.cleanup()] == [("s3 bucket", "kit-updated-emails")]
+    account.cleanup(confirm=True)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["users-own-bucket"]

@@ -118,6 +118,12 @@ class AwsAccount:
                     if confirm:
                         lam.delete_function(FunctionName=function["FunctionName"])
                     found.append(CleanupItem("lambda function", function["FunctionName"], confirm))
+        s3 = self.client("s3")
+        for bucket in s3.list_buckets().get("Buckets", []):
+            if self._bucket_is_tagged(s3, bucket["Name"]):
+                if confirm:
+                    _empty_and_delete_bucket(s3, bucket["Name"])
+                found.append(CleanupItem("s3 bucket", bucket["Name"], confirm))
         iam = self.client("iam")
         for page in iam.get_paginator("list_roles").paginate():
             for role in page["Roles"]:
@@ -133,6 +139,14 @@ class AwsAccount:
                 found.append(CleanupItem("iam role", role["RoleName"], confirm))
         return found
 
+    @staticmethod
+    def _bucket_is_tagged(s3: Any, name: str) -> bool:
+        try:
+            tags = s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        except s3.exceptions.ClientError:  # NoSuchTagSet, or a bucket of another Region or owner
+            return False
+        return {"Key": TAG_KEY, "Value": TAG_VALUE} in tags
+
     def __repr__(self) -> str:
         return f"<AwsAccount region={self.region}>"
 
@@ -147,3 +161,13 @@ def connect(region: str | None = None, *, mode: str | None = None, session: Any 
     if get_mode(mode) == AWS:
         return AwsAccount(region, session=session)
     return start(region)
+
+
+def _empty_and_delete_bucket(s3: Any, name: str) -> None:
+    """S3 deletes only empty buckets: remove every object version and delete marker first."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in entries]
+        if doomed:
+            s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
+    s3.delete_bucket(Bucket=name)

@@ -410,8 +410,6 @@ def cap_function_names(template: dict[str, Any], stack_name: str, previous: dict
     shortened the same way (kept across updates). Deviation: the name shows in
     the stack's template as a property.
     """
-    import uuid
-
     old_resources = (previous or {}).get("Resources", {})
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Lambda::Function":
@@ -423,12 +421,22 @@ def cap_function_names(template: dict[str, Any], stack_name: str, previous: dict
         if kept:
             properties["FunctionName"] = kept
             continue
-        suffix = uuid.uuid4().hex[:12].upper()
-        if len(stack_name) + len(logical_id) + len(suffix) + 2 <= MAX_FUNCTION_NAME:
+        if len(stack_name) + len(logical_id) + 12 + 2 <= MAX_FUNCTION_NAME:
             continue
+        properties["FunctionName"] = generated_name(stack_name, logical_id, MAX_FUNCTION_NAME)
+
+
+def generated_name(stack_name: str, logical_id: str, limit: int, *, lower: bool = False) -> str:
+    """``<stack>-<logical id>-<12-character suffix>``, shortened to ``limit`` as CloudFormation does."""
+    import uuid
+
+    suffix = uuid.uuid4().hex[:12]
+    stack_part, logical_part = stack_name, logical_id
+    if len(stack_part) + len(logical_part) + len(suffix) + 2 > limit:
         stack_part = stack_name[:25]
-        logical_part = logical_id[: MAX_FUNCTION_NAME - len(stack_part) - len(suffix) - 2]
-        properties["FunctionName"] = f"{stack_part}-{logical_part}-{suffix}"
+        logical_part = logical_id[: limit - len(stack_part) - len(suffix) - 2]
+    name = f"{stack_part}-{logical_part}-{suffix}"
+    return name.lower() if lower else f"{stack_part}-{logical_part}-{suffix.upper()}"
 
 
 def _unchanged_change_set(arguments: dict[str, Any], region: str) -> dict[str, str]:

@@ -4,8 +4,14 @@
 organization with users, the hello-world function deployed through the
 emulated Serverless Application Repository, WorkMail's permission to invoke
 it), so a learner who fell behind, or a workshop host between exercises,
-catches up with one cell. The expensive part (the first deployment imports
-moto's CloudFormation) is paid once per kernel: later calls restore a snapshot.
+catches up with one cell. It is fast: the hello-world function is installed
+straight through the service APIs (:func:`workmail_sandbox.install.install_app`,
+no CloudFormation; lesson 01 shows the real deployment), and later calls in
+the same kernel restore a snapshot.
+
+In aws mode ``setup(n)`` connects to your account instead and, in a notebook,
+skips every later code cell except the "On real AWS" ones (the cells that call
+:func:`aws_only`), so Run All runs exactly the part meant for a real account.
 """
 
 from __future__ import annotations
@@ -57,7 +63,16 @@ class LessonState:
     def function_arn(self) -> str | None:
         return self.hello_world["FunctionArn"] if self.hello_world else None
 
+    @property
+    def mode(self) -> str:
+        return getattr(self.sandbox, "mode", "sandbox")
+
     def summary(self) -> str:
+        if self.mode != "sandbox":
+            return (
+                f"Lesson {self.lesson:02d} ({LESSONS[self.lesson]}) in {self.mode} mode: "
+                f"account {self.sandbox.account_id}, region {self.sandbox.region}."
+            )
         lines = [f"Lesson {self.lesson:02d} ({LESSONS[self.lesson]}) is ready in {self.sandbox.region}."]
         if self.organization_id:
             lines.append(f"  organization {self.organization_id} ({', '.join(self.domains)})")
@@ -113,10 +128,11 @@ _snapshots: dict[tuple[str, int], Any] = {}
 
 
 def setup(lesson: int, *, region: str | None = None) -> LessonState:
-    """Reset the sandbox to the state lesson ``lesson`` starts from (sandbox mode only).
+    """Reset the sandbox to the state lesson ``lesson`` starts from.
 
     0-1: an empty sandbox; 2+: an organization and the hello-world function;
-    3+: WorkMail may invoke it (lesson 02 teaches that step).
+    3+: WorkMail may invoke it (lesson 02 teaches that step). In aws mode:
+    see the module docstring.
     """
     from . import sandbox as sandbox_module
 
@@ -126,10 +142,7 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
             fix="pass the number at the start of the notebook's name, e.g. setup(4)",
         )
     if sandbox_module.get_mode() == sandbox_module.AWS:
-        raise ConfigurationError(
-            "lessons.setup() builds a sandbox state; in aws mode your account is the state.",
-            fix="follow the lesson's 'On real AWS' section instead",
-        )
+        return _setup_aws(lesson, region)
     sb = sandbox_module.start(region)
     key = (sb.region, min(lesson, 3))
     if key in _snapshots:
@@ -138,10 +151,10 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
     sb.reset()
     fields: dict[str, Any] = {}
     if lesson >= 2:
-        from .deploy import deploy_app
+        from .install import install_app
 
         org_id, arn, users = create_example_organization(sb)
-        hello = deploy_app()
+        hello = install_app("hello_world")
         fields = {
             "organization_id": org_id,
             "organization_arn": arn,
@@ -156,6 +169,48 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
             grant_workmail(sb, hello["FunctionName"], arn)
     _snapshots[key] = {"snapshot": sb.snapshot(), "fields": fields}
     return LessonState(lesson, sb, **fields)
+
+
+def _setup_aws(lesson: int, region: str | None) -> LessonState:
+    """aws mode: connect, and let only the "On real AWS" cells of this notebook run."""
+    from .aws import connect
+
+    account = connect(region)
+    skipping = _skip_sandbox_cells()
+    state = LessonState(lesson, account)
+    print(
+        f"aws mode: account {account.account_id}, region {account.region}. The sandbox walk-through of "
+        + ("this lesson is skipped: each of its cells prints 'skipped'; the 'On real AWS' cells run."
+           if skipping else "this lesson needs the sandbox: run the 'On real AWS' cells only.")
+    )
+    return state
+
+
+AWS_CELL_MARKERS = ("aws_only(", "# also on real AWS")
+SKIPPED = "print('skipped: a sandbox cell (aws mode runs only the On real AWS cells)')\n"
+
+
+def skip_unless_aws_cell(lines: list[str]) -> list[str]:
+    """IPython input transformer: a cell that neither calls aws_only() nor is marked
+    ``# also on real AWS`` (it defines what the On real AWS cells use) becomes a one-line notice."""
+    source = "".join(lines)
+    if any(marker in source for marker in AWS_CELL_MARKERS) or not source.strip() or source.lstrip().startswith("%"):
+        return lines
+    return [SKIPPED]
+
+
+def _skip_sandbox_cells() -> bool:
+    """Install :func:`skip_unless_aws_cell` in the running IPython kernel, once. False outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - the lab extra brings IPython
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    if skip_unless_aws_cell not in shell.input_transformers_post:
+        shell.input_transformers_post.append(skip_unless_aws_cell)
+    return True
 
 
 def _template_statement(sb: Any, function_name: str) -> str:

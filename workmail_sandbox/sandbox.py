@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import functools
 import os
 import sys
 import threading
@@ -175,6 +176,7 @@ class Sandbox:
             if self.runtime is not None:
                 self.runtime.install()
             self.network.install()
+            _fresh_default_session(self.region)  # after install(): sessions copy botocore's handler list
         except BaseException:
             self._teardown()
             raise
@@ -227,7 +229,9 @@ class Sandbox:
         import boto3
 
         self._require_started()
-        return boto3.session.Session(region_name=self.region)
+        session = boto3.session.Session(region_name=self.region)
+        session._session.register_component("data_loader", _shared_loader())
+        return session
 
     def client(self, service_name: str, **kwargs: Any):
         """``boto3.client(service_name)`` in the sandbox's region."""
@@ -275,8 +279,8 @@ class Sandbox:
         self._require_started()
         moto_state = {}
         for name in _MOTO_SERVICES:
-            backends = _backends(name)
-            if self.account_id in backends:
+            backends = _backends(name, only_loaded=True)
+            if backends is not None and self.account_id in backends:
                 moto_state[name] = _copy_backend(name, backends[self.account_id], keep_for_later=True)
         return Snapshot(
             moto=moto_state,
@@ -359,8 +363,39 @@ class Sandbox:
         return f"<Sandbox {state} region={self.region} account={self.account_id}>"
 
 
-def _backends(name: str) -> Any:
-    """moto's BackendDict for a service ("lambda_simple" is Lambda without Docker)."""
+@functools.lru_cache(maxsize=1)
+def _shared_loader() -> Any:
+    """One botocore model loader for every session the sandbox makes.
+
+    moto gives each start a new default boto3 session (so no credentials
+    cached before the start survive), and a new session would parse each
+    service's JSON model again: about 0.1 s per service, per start.
+    """
+    import botocore.session
+
+    return botocore.session.get_session().get_component("data_loader")
+
+
+def _fresh_default_session(region: str) -> None:
+    """A new default boto3 session (credentials: the fake ones now in the environment)."""
+    import boto3
+
+    boto3.setup_default_session(region_name=region)
+    boto3.DEFAULT_SESSION._session.register_component("data_loader", _shared_loader())
+
+
+def _backends(name: str, *, only_loaded: bool = False) -> Any:
+    """moto's BackendDict for a service ("lambda_simple" is Lambda without Docker).
+
+    ``only_loaded``: None when moto has not imported that service yet (so it holds
+    no state), instead of importing it: CloudFormation's import alone costs ~2 s.
+    """
+    if only_loaded:
+        from moto.backends import ALT_SERVICE_NAMES
+
+        module = "awslambda_simple" if name == "lambda_simple" else ALT_SERVICE_NAMES.get(name, name)
+        if f"moto.{module}.models" not in sys.modules:
+            return None
     if name == "lambda_simple":
         from moto.awslambda_simple.models import lambda_simple_backends
 
