@@ -250,3 +250,16 @@ def test_replay_writes_one_row_per_recipient(capsys, tmp_path):
     frame = pd.read_csv(out_csv)
     assert {"message", "direction", "rule", "action", "outcome"} <= set(frame.columns)
     assert len(frame) > 36
+
+
+def test_doctor_says_how_to_get_the_widget_extension_when_jupyterlab_cannot_find_it(monkeypatch, tmp_path):
+    from workmail_sandbox import doctor
+
+    monkeypatch.setattr("jupyter_core.paths.jupyter_path", lambda *parts: [str(tmp_path)])
+    check = doctor._widget_extension_check()
+    assert not check.ok and not check.required
+    assert "@jupyter-widgets/jupyterlab-manager not found" in check.detail and "[lab]" in check.fix
+    (tmp_path / "@jupyter-widgets" / "jupyterlab-manager").mkdir(parents=True)
+    (tmp_path / "@jupyter-widgets" / "jupyterlab-manager" / "package.json").write_text("{}")
+    assert doctor._widget_extension_check().ok
+

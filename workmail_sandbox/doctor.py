@@ -41,6 +41,24 @@ def _package(dist: str, module: str, required: bool, extra: str) -> Check:
     return Check(f"package {dist}", True, found, required=required)
 
 
+#: The JupyterLab extension that draws ipywidgets (shipped prebuilt in jupyterlab_widgets).
+WIDGET_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
+
+
+def _widget_extension_check() -> Check:
+    """Without the prebuilt extension, JupyterLab shows widgets as plain text ("VBox(children=...)")."""
+    name = "JupyterLab widget extension"
+    fix = 'pip install "workmail-sandbox[lab]" into the environment JupyterLab runs from, then restart JupyterLab'
+    try:
+        from jupyter_core.paths import jupyter_path
+    except ImportError:
+        return Check(name, False, "jupyter_core is not installed", fix, required=False)
+    for folder in jupyter_path("labextensions"):
+        if os.path.isfile(os.path.join(folder, *WIDGET_EXTENSION.split("/"), "package.json")):
+            return Check(name, True, f"{WIDGET_EXTENSION} in {folder}", required=False)
+    return Check(name, False, f"{WIDGET_EXTENSION} not found in JupyterLab's extension folders", fix, required=False)
+
+
 def run_checks(*, start_sandbox: bool = True) -> list[Check]:
     """Every check, in order; none raises."""
     checks = [
@@ -49,6 +67,7 @@ def run_checks(*, start_sandbox: bool = True) -> list[Check]:
     ]
     checks += [_package(d, m, True, "") for d, m in _CORE.items()]
     checks += [_package(d, m, False, "[lab]") for d, m in _LAB.items()]
+    checks.append(_widget_extension_check())
 
     from .sandbox import AWS, get_mode
 
