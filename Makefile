@@ -1,6 +1,7 @@
 # workmail-sandbox: two commands do everything.
 #   make lab    create .venv if needed, install the kit, start JupyterLab on notebooks/ (sandbox mode)
 #   make test   create .venv if needed, install the kit, run the whole test suite, notebooks included
+#   make screenshots  drive JupyterLab in Chromium (tests/test_browser.py) and save docs/images/*.jpg
 # Override the interpreter with `make PYTHON=python3.12 test`.
 
 PYTHON ?= python3
@@ -11,13 +12,14 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root unless told; containers and CI machines run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--ServerApp.allow_root=True,)
 
-.PHONY: lab test install bench strip clean help
+.PHONY: lab test install bench strip screenshots clean help
 
 help:
 	@echo "make lab    - start JupyterLab on notebooks/ in sandbox mode (http://127.0.0.1:$(PORT)/lab)"
 	@echo "make test   - run the tests and every notebook (nbval)"
 	@echo "make bench  - run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make strip  - strip notebook outputs before committing"
+	@echo "make screenshots - run the browser test and save its screenshots in docs/images (needs: apt-get install chromium)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("workmail-sandbox needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -25,7 +27,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,test]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,test,browser]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -42,6 +44,11 @@ bench: $(STAMP)
 
 strip: $(STAMP)
 	$(BIN)/nbstripout --keep-count notebooks/*.ipynb
+
+# The README's pictures. Fails, rather than skips, when Chromium or playwright is missing.
+screenshots: $(STAMP)
+	WORKMAIL_SANDBOX_SCREENSHOTS=docs/images WORKMAIL_SANDBOX_REQUIRE_BROWSER=1 \
+		$(BIN)/python -m pytest -p no:cacheprovider tests/test_browser.py -q -rsP
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -90,8 +90,10 @@ class RuleTester(StaticView, W.VBox):
             [self.direction_buttons, self.sender_input, self.from_input, self.recipient_input],
             layout={"flex": "1 1 340px", "min_width": "300px"},
         )
-        output = W.VBox([self.result, self.table], layout={"flex": "2 1 480px", "min_width": "320px"})
-        super().__init__(children=[style_widget(), W.HBox([controls, output], layout={"flex_flow": "row wrap"})])
+        self.result.layout = W.Layout(flex="1 1 400px", min_width="320px", padding="0 0 0 12px")
+        # The per-rule table gets the full width under the controls: beside them its seven columns are cut.
+        top = W.HBox([controls, self.result], layout={"flex_flow": "row wrap"})
+        super().__init__(children=[style_widget(), top, self.table])
         self.add_class("wms-rule-tester")
         for control in (self.direction_buttons, self.sender_input, self.from_input, self.recipient_input):
             control.observe(self._on_change, names="value")
