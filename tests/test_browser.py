@@ -45,7 +45,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 JPEG = {"type": "jpeg", "quality": 60}  # widgets: 30-70 KB
 JPEG_PAGE = {"type": "jpeg", "quality": 55}  # the whole 1280x800 lab: about 100 KB
 
-#: Lab user settings: no news or update toasts over the screenshots ,
+#: Lab user settings: no news or update toasts over the screenshots,
 #: and every cell kept in the page so that Playwright can scroll to any widget.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
