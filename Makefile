@@ -43,7 +43,7 @@ bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 strip: $(STAMP)
-	$(BIN)/nbstripout --keep-count notebooks/*.ipynb
+	$(BIN)/nbstripout --keep-count notebooks/*.ipynb notebooks/solutions/*.ipynb
 
 # The README's pictures. Fails, rather than skips, when Chromium or playwright is missing.
 screenshots: $(STAMP)

@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the ratio misses the target")
     args = parser.parse_args()
 
-    lessons = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    lessons = [p for p in sorted((ROOT / "notebooks").rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
     with tempfile.TemporaryDirectory() as tmp:
         trivial = Path(tmp)
         for i in range(len(lessons)):

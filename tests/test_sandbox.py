@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import threading
+from pathlib import Path
 
 import boto3
 import pytest
@@ -308,3 +310,56 @@ def test_aws_cleanup_empties_and_deletes_only_tagged_buckets(real_looking_accoun
     assert [(i.kind, i.name) for i in account.cleanup()] == [("s3 bucket", "kit-updated-emails")]
     account.cleanup(confirm=True)
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["users-own-bucket"]
+
+
+HANDLER = "def lambda_handler(event, context):\n    return {'actions': []}\n"
+
+
+def test_a_restored_function_is_the_same_by_name_and_by_arn(fresh):
+    from workmail_sandbox.handlers import deploy_handler
+
+    sb = sbx.start()
+    function = deploy_handler(HANDLER, name="restored-fn")
+    for timeout in (42, 43):  # restore twice: each restore is a new copy
+        sb.restore(sb.snapshot())
+        gc.collect()
+        lam = sb.client("lambda")
+        lam.update_function_configuration(FunctionName="restored-fn", Timeout=timeout)
+        backend = sbx._backends("lambda_simple")[sb.account_id][sb.region]
+        by_arn = backend.get_function_by_arn(function["FunctionArn"])  # what tagging and the runtime use
+        assert by_arn is backend.get_function("restored-fn") and by_arn.timeout == timeout
+    lam.delete_function(FunctionName="restored-fn")
+    assert lam.list_functions()["Functions"] == []
+
+
+def test_put_raw_message_content_reads_a_bucket_that_came_back_with_restore(fresh):
+    import json
+
+    from workmail_sandbox import lessons
+    from workmail_sandbox.lesson_helpers_03_05 import workmail_bucket_policy
+
+    state = lessons.setup(3)
+    sb = state.sandbox
+    s3 = sb.client("s3")
+    s3.create_bucket(Bucket="updated-copies")
+    policy = workmail_bucket_policy(
+        "updated-copies", organization_id=state.organization_id, account_id=sb.account_id, region=sb.region
+    )
+    s3.put_bucket_policy(Bucket="updated-copies", Policy=json.dumps(policy))
+    sb.restore(sb.snapshot())
+    raw = (Path(__file__).resolve().parent.parent / "data" / "emails" / "01-plain-inbound.eml").read_bytes()
+    message_id = sb.put_message_in_transit(raw, organization_id=state.organization_id)
+    s3.put_object(Bucket="updated-copies", Key="new.eml", Body=raw.replace(b"Subject: ", b"Subject: [tag] ", 1))
+    flow = sb.client("workmailmessageflow")
+    flow.put_raw_message_content(messageId=message_id, content={"s3Reference": {"bucket": "updated-copies", "key": "new.eml"}})
+    assert b"Subject: [tag] " in flow.get_raw_message_content(messageId=message_id)["messageContent"].read()
+
+
+def test_reset_after_restore_empties_the_restored_services_too(fresh):
+    from workmail_sandbox.handlers import deploy_handler
+
+    sb = sbx.start()
+    deploy_handler(HANDLER, name="restored-fn")
+    sb.restore(sb.snapshot())
+    sb.reset()
+    assert sb.client("lambda").list_functions()["Functions"] == []

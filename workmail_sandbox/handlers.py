@@ -387,7 +387,7 @@ def deploy_handler(
             fix="pass confirm=True to go ahead; workmail_sandbox.connect().cleanup() removes what the kit tagged",
         )
     code = zip_source(source, extra_files)
-    session = boto3.session.Session(region_name=region)
+    session = _session(region)
     lam = session.client("lambda")
     new_role = role_arn is None
     if role_arn is None:
@@ -422,3 +422,15 @@ def deploy_handler(
     response = lam.update_function_configuration(FunctionName=name, **config)
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     return response
+
+
+def _session(region: str) -> Any:
+    """A boto3 session in ``region``; in the sandbox, one that reuses its parsed service models."""
+    import boto3
+
+    from .sandbox import current
+
+    running = current()
+    if STATE.active and running is not None and running.region == region:
+        return running.session()
+    return boto3.session.Session(region_name=region)

@@ -305,7 +305,10 @@ class Sandbox:
         BackendDict.reset()
         for name in _MOTO_SERVICES:
             if name in snapshot.moto:
-                _backends(name)[self.account_id] = _copy_backend(name, snapshot.moto[name])
+                backends = _backends(name)
+                backends[self.account_id] = _copy_backend(name, snapshot.moto[name])
+                if backends not in BackendDict._instances:  # moto registers a service on first use;
+                    BackendDict._instances.append(backends)  # unregistered, the next reset() skips it
                 if name == "s3":
                     _register_buckets(self.account_id, _backends(name)[self.account_id])
         for sid, service in _core.registered_services().items():
@@ -413,6 +416,8 @@ def _copy_backend(name: str, account_backend: Any, *, keep_for_later: bool = Fal
     empty it. Object bodies travel through moto's own pickling support.
     """
     clone = copy.deepcopy(account_backend)
+    if name in ("lambda", "lambda_simple"):
+        _relink_lambda_arns(clone)
     if name == "s3" and keep_for_later:
         from moto.s3.models import FakeKey, FakeMultipart
 
@@ -449,13 +454,35 @@ def _s3_models(account_backend: Any) -> list[Any]:
     return found
 
 
+def _relink_lambda_arns(account_backend: Any) -> None:
+    """Point Lambda's ARN table at the copied functions.
+
+    moto keeps it in a WeakValueDictionary, whose deepcopy copies the keys but
+    shares the values: a copy's table would name the original's functions, and
+    after a restore ``delete_function`` and look-ups by ARN would fail.
+    """
+    import weakref
+
+    for region_backend in account_backend.values():
+        storage = getattr(region_backend, "_lambdas", None)
+        if storage is None or not hasattr(storage, "_arns"):
+            continue
+        arns: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        for entry in storage._functions.values():
+            for function in [entry.get("latest"), *entry.get("versions", [])]:
+                if function is not None:
+                    arns[function.function_arn] = function
+        storage._arns = arns
+
+
 def _register_buckets(account_id: str, account_backend: Any) -> None:
-    """moto looks buckets up by name in a global table that reset() clears."""
+    """moto looks buckets up by name in a global table that reset() clears: (partition, account) per name."""
     from moto.s3.models import s3_backends
 
     for region_backend in account_backend.values():
+        partition = getattr(region_backend, "partition", "aws")
         for bucket_name in getattr(region_backend, "buckets", {}):
-            s3_backends.bucket_accounts[bucket_name] = account_id
+            s3_backends.bucket_accounts[bucket_name] = (partition, account_id)
 
 
 def _fresh_clock():
