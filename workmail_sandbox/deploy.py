@@ -94,9 +94,12 @@ def sandbox_client(service: str, region: str) -> Any:
             if _session is None:
                 import boto3.session
 
+                from .sandbox import share_model_loader
+
                 _session = boto3.session.Session(
                     aws_access_key_id=_INTERNAL_ACCESS_KEY, aws_secret_access_key="workmail-sandbox", region_name=region
                 )
+                share_model_loader(_session)
             _clients[key] = _session.client(service, region_name=region)
         return _clients[key]
 

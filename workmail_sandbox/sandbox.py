@@ -229,9 +229,7 @@ class Sandbox:
         import boto3
 
         self._require_started()
-        session = boto3.session.Session(region_name=self.region)
-        session._session.register_component("data_loader", _shared_loader())
-        return session
+        return share_model_loader(boto3.session.Session(region_name=self.region))
 
     def client(self, service_name: str, **kwargs: Any):
         """``boto3.client(service_name)`` in the sandbox's region."""
@@ -379,12 +377,24 @@ def _shared_loader() -> Any:
     return botocore.session.get_session().get_component("data_loader")
 
 
+def share_model_loader(session: Any) -> Any:
+    """Let a boto3 session use the process's one model loader (see :func:`_shared_loader`)."""
+    session._session.register_component("data_loader", _shared_loader())
+    return session
+
+
 def _fresh_default_session(region: str) -> None:
-    """A new default boto3 session (credentials: the fake ones now in the environment)."""
+    """A new default boto3 session (credentials: the fake ones now in the environment).
+
+    moto's own session (it lists each service's Regions whenever a backend is
+    created, after every reset) gets the shared loader too.
+    """
     import boto3
+    from moto.core.base_backend import AccountSpecificBackend
 
     boto3.setup_default_session(region_name=region)
-    boto3.DEFAULT_SESSION._session.register_component("data_loader", _shared_loader())
+    share_model_loader(boto3.DEFAULT_SESSION)
+    share_model_loader(AccountSpecificBackend.get_session())
 
 
 def _backends(name: str, *, only_loaded: bool = False) -> Any:
