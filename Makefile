@@ -27,7 +27,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,test,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,dev,browser]'
 	@touch $(STAMP)
 
 install: $(STAMP)

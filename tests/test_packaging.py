@@ -27,7 +27,7 @@ def _name_and_bound(requirement: str) -> tuple[str, str]:
 def _pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    for extra in ("lab", "test"):
+    for extra in ("lab", "test", "dev"):
         requirements += project["optional-dependencies"][extra]
     return dict(_name_and_bound(r) for r in requirements)
 
@@ -57,7 +57,9 @@ def test_core_dependencies_are_enough_for_the_cli_and_lab_extras_are_separate():
     assert {"boto3", "moto", "aws-sam-translator", "pandas"} <= core
     assert not core & {"jupyterlab", "ipywidgets", "nbval", "pytest"}
     assert {"jupyterlab", "ipywidgets"} <= {_name_and_bound(r)[0] for r in project["optional-dependencies"]["lab"]}
-    assert {"pytest", "nbval"} <= {_name_and_bound(r)[0] for r in project["optional-dependencies"]["test"]}
+    extras = {name: {_name_and_bound(r)[0] for r in reqs} for name, reqs in project["optional-dependencies"].items()}
+    assert extras["test"] == {"pytest"}  # a function project's tests need nothing of the kit's own suite
+    assert {"pytest", "nbval", "hypothesis", "nbstripout"} <= extras["dev"]
 
 
 PUBLIC_API = {
