@@ -424,22 +424,29 @@ def cap_function_names(template: dict[str, Any], stack_name: str, previous: dict
         if kept:
             properties["FunctionName"] = kept
             continue
-        if len(stack_name) + len(logical_id) + 12 + 2 <= MAX_FUNCTION_NAME:
+        if len(stack_name) + len(logical_id) + NAME_SUFFIX_LENGTH + 2 <= MAX_FUNCTION_NAME:
             continue
         properties["FunctionName"] = generated_name(stack_name, logical_id, MAX_FUNCTION_NAME)
 
 
+#: The random suffix CloudFormation appends to the names it generates.
+NAME_SUFFIX_LENGTH = 12
+
+
 def generated_name(stack_name: str, logical_id: str, limit: int, *, lower: bool = False) -> str:
-    """``<stack>-<logical id>-<12-character suffix>``, shortened to ``limit`` as CloudFormation does."""
+    """``<stack>-<logical id>-<suffix>``, shortened to ``limit`` as CloudFormation does.
+
+    ``lower`` for S3 buckets, whose names are lower case; other names get an upper-case suffix.
+    """
     import uuid
 
-    suffix = uuid.uuid4().hex[:12]
+    suffix = uuid.uuid4().hex[:NAME_SUFFIX_LENGTH]
     stack_part, logical_part = stack_name, logical_id
     if len(stack_part) + len(logical_part) + len(suffix) + 2 > limit:
         stack_part = stack_name[:25]
         logical_part = logical_id[: limit - len(stack_part) - len(suffix) - 2]
-    name = f"{stack_part}-{logical_part}-{suffix}"
-    return name.lower() if lower else f"{stack_part}-{logical_part}-{suffix.upper()}"
+    name = f"{stack_part}-{logical_part}-{suffix if lower else suffix.upper()}"
+    return name.lower() if lower else name
 
 
 def _unchanged_change_set(arguments: dict[str, Any], region: str) -> dict[str, str]:
