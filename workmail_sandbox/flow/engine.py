@@ -199,7 +199,12 @@ class _Router(LambdaSteps):
         bounced: dict[tuple[str | None, str, str], list[str]] = {}
         for r in ordered:
             d = self.decisions[r]
-            if self.direction == INBOUND:
+            if d.action == DROP:
+                self.settle(r, DROPPED, d)
+                self.event("EMAIL_DROPPED", recipient=r, reason=d.reason, outcome=DROPPED)
+            elif d.action == BOUNCE:
+                self._bounce(r, d, bounced, POLICY_STATUS, d.reason)
+            elif self.direction == INBOUND:
                 self._deliver_inbound(r, d, bounced)
             else:
                 self._deliver_outbound(r, d, bounced)
@@ -257,15 +262,24 @@ class _Router(LambdaSteps):
             )
         return tuple(addresses)
 
+    def _put_or_settle(self, r: str, d: Decision, folder: str, outcome: str | None, bounced: dict
+                       ) -> tuple[str, ...] | None:
+        """:meth:`_put`; an address with no mailbox bounces (550 5.1.1), a group without members fails.
+
+        Returns the mailboxes reached, or None when ``r`` is already settled.
+        """
+        delivered = self._put(r, d, folder, outcome)
+        if delivered is None:
+            self._bounce(r, d, bounced, NO_MAILBOX_STATUS, f"{r} does not exist in the organization (550 5.1.1)")
+            return None
+        if not delivered:
+            self.settle(r, FAILED, d, reason=f"{r} is a group with no members that have a mailbox")
+            self.event("DELIVERY_FAILED", recipient=r, reason="group without members", outcome=FAILED)
+            return None
+        return delivered
+
     def _deliver_inbound(self, r: str, d: Decision, bounced: dict) -> None:
         action = d.action
-        if action == DROP:
-            self.settle(r, DROPPED, d)
-            self.event("EMAIL_DROPPED", recipient=r, reason=d.reason, outcome=DROPPED)
-            return
-        if action == BOUNCE:
-            self._bounce(r, d, bounced, POLICY_STATUS, d.reason)
-            return
         if action == MOVE_TO_JUNK:
             folder = JUNK_FOLDER
         elif action == BYPASS_SPAM_CHECK:
@@ -275,15 +289,10 @@ class _Router(LambdaSteps):
         else:  # pragma: no cover - rules and responses allow no other inbound action
             self.settle(r, FAILED, d, reason=f"action {action} is not an inbound action")
             return
-        delivered = self._put(r, d, folder, JUNK if folder == JUNK_FOLDER else INBOX)
-        if delivered is None:
-            self._bounce(r, d, bounced, NO_MAILBOX_STATUS, f"{r} does not exist in the organization (550 5.1.1)")
-            return
-        if not delivered:
-            self.settle(r, FAILED, d, reason=f"{r} is a group with no members that have a mailbox")
-            self.event("DELIVERY_FAILED", recipient=r, reason="group without members", outcome=FAILED)
-            return
         outcome = JUNK if folder == JUNK_FOLDER else INBOX
+        delivered = self._put_or_settle(r, d, folder, outcome, bounced)
+        if delivered is None:
+            return
         reason = d.reason
         if action == DEFAULT:
             reason += "; spam verdict FAIL: junk folder" if self.p.spam else ""
@@ -293,25 +302,13 @@ class _Router(LambdaSteps):
 
     def _deliver_outbound(self, r: str, d: Decision, bounced: dict) -> None:
         action = d.action
-        if action == DROP:
-            self.settle(r, DROPPED, d)
-            self.event("EMAIL_DROPPED", recipient=r, reason=d.reason, outcome=DROPPED)
-            return
-        if action == BOUNCE:
-            self._bounce(r, d, bounced, POLICY_STATUS, d.reason)
-            return
         if action not in (DEFAULT, ROUTE_TO_SMTP_GATEWAY):  # pragma: no cover
             self.settle(r, FAILED, d, reason=f"action {action} is not an outbound action")
             return
         internal = r.rpartition("@")[2] in self.domains
         if action == DEFAULT and internal:
-            delivered = self._put(r, d, INBOX_FOLDER, None)
+            delivered = self._put_or_settle(r, d, INBOX_FOLDER, None, bounced)
             if delivered is None:
-                self._bounce(r, d, bounced, NO_MAILBOX_STATUS, f"{r} does not exist in the organization (550 5.1.1)")
-                return
-            if not delivered:
-                self.settle(r, FAILED, d, reason=f"{r} is a group with no members that have a mailbox")
-                self.event("DELIVERY_FAILED", recipient=r, reason="group without members", outcome=FAILED)
                 return
             self.settle(r, SENT, d, reason=d.reason + "; delivered to the organization's mailbox",
                         delivered_to=delivered, via="mailbox")
