@@ -33,7 +33,10 @@ __all__ = [
     "StaticView",
     "abbreviated_json",
     "badge_html",
+    "classed",
+    "direction_toggle",
     "esc",
+    "labelled",
     "html_table",
     "json_html",
     "set_visible",
@@ -101,6 +104,36 @@ def badge_html(text: str, kind: str = "warn", *, css_class: str = "") -> str:
     mark = {"warn": "⚠ ", "error": "✖ ", "info": "ℹ ", "ok": "✔ "}.get(kind, "")
     extra = f" {css_class}" if css_class else ""
     return f'<span class="wms-badge wms-badge-{kind}{extra}">{mark}{esc(text)}</span>'
+
+
+#: The widgets' shared look: labels 8em wide, inputs the width of their column.
+DESCRIPTION = {"description_width": "8em"}
+WIDE = {"width": "98%"}
+
+
+def classed(widget: W.DOMWidget, css: str) -> W.DOMWidget:
+    """``widget`` with the CSS class ``css``: the stable hook tests and the browser test find it by."""
+    widget.add_class(css)
+    return widget
+
+
+def labelled(cls: type, value: str, description: str, css: str, **kw: Any) -> W.DOMWidget:
+    """A full-width text input (``W.Text``, ``W.Textarea``) with a label and a CSS class."""
+    return classed(cls(value=value, description=description, style=DESCRIPTION, layout=WIDE, **kw), css)
+
+
+def direction_toggle(direction: str, css: str, tooltips: Sequence[str]) -> W.ToggleButtons:
+    """Inbound / Outbound buttons (values ``INBOUND`` / ``OUTBOUND``)."""
+    from ..events import INBOUND, OUTBOUND, normalize_direction
+
+    buttons = W.ToggleButtons(
+        options=[("Inbound", INBOUND), ("Outbound", OUTBOUND)],
+        value=normalize_direction(direction),
+        description="Direction",
+        style=DESCRIPTION,
+        tooltips=list(tooltips),
+    )
+    return classed(buttons, css)
 
 
 def set_visible(widget: W.DOMWidget, visible: bool) -> None:

@@ -19,7 +19,6 @@ import ipywidgets as W
 from ..errors import EventError, MessageParseError
 from ..events import (
     INBOUND,
-    OUTBOUND,
     PAYLOAD_LIMIT_BYTES,
     SUBJECT_LIMIT_CHARS,
     WorkMailEvent,
@@ -29,7 +28,17 @@ from ..events import (
     normalize_direction,
 )
 from ..mime import in_domains, normalize_address
-from ._common import StaticView, abbreviated_json, badge_html, set_visible, style_widget
+from ._common import (
+    DESCRIPTION,
+    StaticView,
+    abbreviated_json,
+    badge_html,
+    classed,
+    direction_toggle,
+    labelled,
+    set_visible,
+    style_widget,
+)
 
 __all__ = ["EventBuilder"]
 
@@ -39,8 +48,6 @@ PREVIEW_HEAD, PREVIEW_TAIL = 10, 5
 MAX_GENERATED = 100_000
 _GENERATED = re.compile(r"^user(\d+)@", re.MULTILINE)
 _FIELDS = ("direction", "mail_from", "on_behalf_of", "recipients", "subject", "org_domains", "message_id", "invocation_id")
-_DESCRIPTION = {"description_width": "8em"}
-_WIDE = {"width": "98%"}
 
 
 def _lines(value: str | Iterable[str]) -> str:
@@ -84,58 +91,39 @@ class EventBuilder(StaticView, W.VBox):
         self._cache: tuple[Any, Any] | None = None
         self._holding = False
 
-        def text(cls: type, value: str, description: str, css: str, **kw: Any) -> W.Widget:
-            widget = cls(value=value, description=description, style=_DESCRIPTION, layout=_WIDE, **kw)
-            widget.add_class(css)
-            return widget
-
-        self.direction_buttons = W.ToggleButtons(
-            options=[("Inbound", INBOUND), ("Outbound", OUTBOUND)],
-            value=normalize_direction(direction),
-            description="Direction",
-            style=_DESCRIPTION,
-            tooltips=["mail arriving from outside", "mail your users send"],
+        self.direction_buttons = direction_toggle(
+            direction, "wms-direction", ["mail arriving from outside", "mail your users send"]
         )
-        self.direction_buttons.add_class("wms-direction")
-        self.from_input = text(W.Text, mail_from, "From", "wms-mail-from", placeholder="alice@example.org")
-        self.sender_input = text(
+        self.from_input = labelled(W.Text, mail_from, "From", "wms-mail-from", placeholder="alice@example.org")
+        self.sender_input = labelled(
             W.Text, on_behalf_of or "", "Sender", "wms-sender",
             placeholder="optional: who sent it on behalf of From",
         )
-        self.domains_input = text(
+        self.domains_input = labelled(
             W.Text, _domains(org_domains), "Org domains", "wms-org-domains", placeholder="example.com, example.net"
         )
-        self.recipients_input = text(
+        self.recipients_input = labelled(
             W.Textarea, _lines(recipients), "Recipients", "wms-recipients",
             placeholder="one address per line", rows=6, continuous_update=False,
         )
-        self.generate_count = W.BoundedIntText(
-            value=10_000, min=1, max=MAX_GENERATED, description="Generate N", style=_DESCRIPTION,
+        self.generate_count = classed(W.BoundedIntText(
+            value=10_000, min=1, max=MAX_GENERATED, description="Generate N", style=DESCRIPTION,
             layout={"width": "16em"},
-        )
-        self.generate_count.add_class("wms-generate-count")
-        self.generate_button = W.Button(
+        ), "wms-generate-count")
+        self.generate_button = classed(W.Button(
             description="Add generated recipients",
             tooltip="append user00001@<first org domain>, user00002@... to the recipients",
             layout={"width": "auto"},
-        )
-        self.generate_button.add_class("wms-generate-button")
-        self.subject_input = text(W.Textarea, subject, "Subject", "wms-subject", rows=2)
-        self.subject_count = W.HTML()
-        self.subject_count.add_class("wms-subject-count")
+        ), "wms-generate-button")
+        self.subject_input = labelled(W.Textarea, subject, "Subject", "wms-subject", rows=2)
+        self.subject_count = classed(W.HTML(), "wms-subject-count")
 
-        self.error_flag = W.HTML()
-        self.error_flag.add_class("wms-flag-error")
-        self.dropped_flag = W.HTML()
-        self.dropped_flag.add_class("wms-flag-dropped")
-        self.subject_cut_flag = W.HTML()
-        self.subject_cut_flag.add_class("wms-flag-subject-cut")
-        self.truncated_flag = W.HTML()
-        self.truncated_flag.add_class("wms-flag-truncated")
-        self.size_info = W.HTML()
-        self.size_info.add_class("wms-event-size")
-        self.preview = W.HTML()
-        self.preview.add_class("wms-event-preview")
+        self.error_flag = classed(W.HTML(), "wms-flag-error")
+        self.dropped_flag = classed(W.HTML(), "wms-flag-dropped")
+        self.subject_cut_flag = classed(W.HTML(), "wms-flag-subject-cut")
+        self.truncated_flag = classed(W.HTML(), "wms-flag-truncated")
+        self.size_info = classed(W.HTML(), "wms-event-size")
+        self.preview = classed(W.HTML(), "wms-event-preview")
 
         controls = W.VBox(
             [

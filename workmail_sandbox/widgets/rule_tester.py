@@ -22,15 +22,23 @@ from typing import Any
 import ipywidgets as W
 
 from ..errors import RuleError
-from ..events import INBOUND, OUTBOUND, normalize_direction
+from ..events import normalize_direction
 from ..rules import Evaluation, RuleSet
-from ._common import StaticView, badge_html, esc, html_table, set_visible, style_widget
+from ._common import (
+    StaticView,
+    badge_html,
+    classed,
+    direction_toggle,
+    esc,
+    html_table,
+    labelled,
+    set_visible,
+    style_widget,
+)
 
 __all__ = ["RuleTester"]
 
 _FIELDS = ("direction", "sender", "recipient", "from_address")
-_DESCRIPTION = {"description_width": "8em"}
-_WIDE = {"width": "98%"}
 #: Columns of the rules table (from ``Evaluation.to_dataframe()``).
 TABLE_COLUMNS = ("rule", "position", "action", "sender_pattern", "recipient_pattern", "outcome", "reason")
 
@@ -63,28 +71,17 @@ class RuleTester(StaticView, W.VBox):
         self._error: str | None = None
         self._holding = False
 
-        def text(value: str, description: str, css: str, placeholder: str) -> W.Text:
-            widget = W.Text(value=value, description=description, style=_DESCRIPTION, layout=_WIDE,
-                            placeholder=placeholder)
-            widget.add_class(css)
-            return widget
-
-        self.direction_buttons = W.ToggleButtons(
-            options=[("Inbound", INBOUND), ("Outbound", OUTBOUND)],
-            value=normalize_direction(direction),
-            description="Direction",
-            style=_DESCRIPTION,
-            tooltips=["inbound rules: mail arriving from outside", "outbound rules: mail your users send"],
+        self.direction_buttons = direction_toggle(
+            direction, "wms-rule-direction",
+            ["inbound rules: mail arriving from outside", "outbound rules: mail your users send"],
         )
-        self.direction_buttons.add_class("wms-rule-direction")
-        self.sender_input = text(sender, "Sender", "wms-rule-sender", "someone@example.net")
-        self.from_input = text(from_address or "", "From", "wms-rule-from",
-                               "optional: a From header that differs from Sender")
-        self.recipient_input = text(recipient, "Recipient", "wms-rule-recipient", "alice@example.com")
-        self.result = W.HTML()
-        self.result.add_class("wms-rule-result")
-        self.table = W.HTML()
-        self.table.add_class("wms-rule-table")
+        self.sender_input = labelled(W.Text, sender, "Sender", "wms-rule-sender", placeholder="someone@example.net")
+        self.from_input = labelled(W.Text, from_address or "", "From", "wms-rule-from",
+                                   placeholder="optional: a From header that differs from Sender")
+        self.recipient_input = labelled(W.Text, recipient, "Recipient", "wms-rule-recipient",
+                                        placeholder="alice@example.com")
+        self.result = classed(W.HTML(), "wms-rule-result")
+        self.table = classed(W.HTML(), "wms-rule-table")
 
         controls = W.VBox(
             [self.direction_buttons, self.sender_input, self.from_input, self.recipient_input],
