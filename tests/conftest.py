@@ -7,6 +7,7 @@ covers the notebooks too.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,9 @@ def data_dir() -> Path:
     return ROOT / "data"
 
 
-@pytest.fixture
-def emulators_active():
-    """moto started and the kit's emulators answering, without the runtime or network guard.
-
-    For emulator unit tests; everything else uses the pytest plugin's
-    ``workmail_sandbox`` fixture, the full sandbox.
-    """
+@contextmanager
+def _emulators_running():
+    """moto started and the kit's emulators answering, without the runtime or network guard."""
     from moto import mock_aws
 
     from workmail_sandbox import emulators
@@ -64,3 +61,18 @@ def emulators_active():
             _core.STATE.active = False
             for service in _core.registered_services().values():
                 service.reset()
+
+
+@pytest.fixture
+def emulators_active():
+    """The emulators for one test. For emulator unit tests; everything else uses the pytest
+    plugin's ``workmail_sandbox`` fixture, the full sandbox."""
+    with _emulators_running() as state:
+        yield state
+
+
+@pytest.fixture(scope="module")
+def emulators_module():
+    """The emulators once per test module, for modules that empty the back ends they use per test."""
+    with _emulators_running() as state:
+        yield state

@@ -54,23 +54,8 @@ def uses_a_widget(event, context):
     return repr(WIDGET)
 
 
-@pytest.fixture(scope="module")
-def moto_module():
-    """moto as ``emulators_active`` starts it, once per module (see tests/test_runtime.py)."""
-    from moto import mock_aws
-
-    from workmail_sandbox.emulators import _core
-
-    with mock_aws(config={"lambda": {"use_docker": False}, "iam": {"load_aws_managed_policies": True}}):
-        _core.STATE.active = True
-        try:
-            yield _core.STATE
-        finally:
-            _core.STATE.active = False
-
-
 @pytest.fixture
-def runtime(moto_module):
+def runtime(emulators_module):
     rt = Runtime().install()
     try:
         yield rt
@@ -186,7 +171,7 @@ def test_zip_is_reproducible():
     ],
     ids=["unshippable-global", "lambda", "missing-handler", "syntax", "not-a-function", "path-escape", "app-py-twice"],
 )
-def test_clear_errors(moto_module, handler, kwargs, match):
+def test_clear_errors(emulators_module, handler, kwargs, match):
     with pytest.raises(SandboxError, match=match) as caught:
         deploy_handler(handler, name="wm-bad", **kwargs)
     assert caught.value.fix

@@ -60,36 +60,14 @@ def make_zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def moto_module():
-    """moto as ``emulators_active`` starts it, once per module.
-
-    ``emulators_active`` loads IAM's ~1,000 AWS managed policies in every test
-    (about 2.7 s each on this machine); here that happens once, and each test
-    gets empty Lambda, CloudWatch Logs and S3 back ends instead (fixture ``aws``).
-    """
-    from moto import mock_aws
-
-    from workmail_sandbox.emulators import _core
-
-    with mock_aws(config={"lambda": {"use_docker": False}, "iam": {"load_aws_managed_policies": True}}):
-        _core.STATE.active = True
-        try:
-            yield _core.STATE
-        finally:
-            _core.STATE.active = False
-            for service in _core.registered_services().values():
-                service.reset()
-
-
 @pytest.fixture
-def aws(moto_module):
+def aws(emulators_module):
     """Each test starts with no functions, log groups or buckets (IAM roles stay).
 
     Resetting a moto back end also resets IAM (which then reloads its managed
     policies), so the resources are deleted one by one instead.
     """
-    yield moto_module
+    yield emulators_module
     for region in (REGION, "eu-west-1"):
         client = boto3.client("lambda", region_name=region)
         for function in client.list_functions()["Functions"]:
