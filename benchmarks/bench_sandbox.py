@@ -152,19 +152,9 @@ def cold_start(pairs: int, warmup: int) -> bool:
 # ------------------------------------------------------------------ 2 and 3. one process
 
 NOOP_SOURCE = "def handler(event, context):\n    return None\n"
-EVENT = {
-    "summaryVersion": "2018-10-10",
-    "envelope": {
-        "mailFrom": {"address": "from@example.com"},
-        "recipients": [{"address": "recipient1@example.com"}, {"address": "recipient2@example.com"}],
-    },
-    "sender": {"address": "sender@example.com"},
-    "subject": "Hello From Amazon WorkMail!",
-    "messageId": "00000000-0000-0000-0000-000000000000",
-    "invocationId": "00000000000000000000000000000000",
-    "flowDirection": "INBOUND",
-    "truncated": False,
-}
+#: A documented 2018-10-10 inbound event from the project's samples.
+SAMPLE_EVENT = Path(__file__).resolve().parent.parent / "data" / "events" / "valid-2018-10-10-inbound.json"
+EVENT = json.loads(SAMPLE_EVENT.read_text(encoding="utf-8"))
 FUNCTION = "bench-noop"
 
 
