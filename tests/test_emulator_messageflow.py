@@ -26,12 +26,12 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from tests.botocore_shapes import assert_error_code_modeled, assert_matches_output_shape
-from workmail_sandbox.caller import CURRENT_INVOCATION, Invocation
+from workmail_sandbox.invocation import CURRENT_INVOCATION, Invocation
 from workmail_sandbox.emulators._core import STATE, install_hooks, register
 from workmail_sandbox.emulators.messageflow import CONTENT_WINDOW, SERVICE, ensure_managed_policies
 from workmail_sandbox.emulators.messageflow.models import moto_managed_policy_data
 from workmail_sandbox.errors import ConfigurationError, MessageParseError, SandboxError
-from workmail_sandbox.service import message_arn
+from workmail_sandbox.workmail_service import message_arn
 
 SERVICE_NAME = "workmailmessageflow"
 ACCOUNT = "123456789012"
@@ -261,7 +261,7 @@ def test_messages_are_per_region(env):
 
 
 def test_region_without_workmail_is_refused_by_the_kit(env):
-    """WorkMail runs only in us-east-1, us-west-2 and eu-west-1 (fact sheet 1)."""
+    """WorkMail runs only in us-east-1, us-west-2 and eu-west-1 (docs/aws-behaviour.md §1)."""
     client = boto3.client(SERVICE_NAME, region_name="eu-central-1")
     with pytest.raises(SandboxError, match="not offered in region 'eu-central-1'"):
         client.get_raw_message_content(messageId="abc")
@@ -531,7 +531,7 @@ def test_explicit_deny_in_the_bucket_policy_wins(env):
 
 
 def test_bucket_policy_that_is_not_json_is_invalid_content_location(env):
-    """moto accepts any text as a bucket policy (moto-notes 2); the emulator reports it."""
+    """moto accepts any text as a bucket policy (docs/moto.md §2); the emulator reports it."""
     mid = env.add()
     env.s3.put_bucket_policy(Bucket=BUCKET, Policy="not json")
     from moto.s3.models import s3_backends

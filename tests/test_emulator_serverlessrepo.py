@@ -1,6 +1,6 @@
 """The emulated Serverless Application Repository, through real boto3 clients (moto-backed).
 
-Facts checked: workmail-facts.md section 5.5 (SAR deployment route, stack name
+Facts checked: docs/aws-behaviour.md §5.5 (SAR deployment route, stack name
 ``serverlessrepo-<name>``, capabilities, 1-hour templates) and botocore's
 ``serverlessrepo`` model (output shapes, modeled error codes).
 """
@@ -88,7 +88,7 @@ def test_get_application_reports_capabilities_parameters_and_template_url(aws):
     answer = aws.sar.get_application(ApplicationId=APP_ID)
     assert_matches_output_shape(SERVICE_NAME, "GetApplication", answer)
     version = answer["Version"]
-    assert version["RequiredCapabilities"] == REQUIRED  # facts 5.5: IAM role + permission + bucket policy
+    assert version["RequiredCapabilities"] == REQUIRED  # aws-behaviour §5.5: IAM role + permission + bucket policy
     assert version["SemanticVersion"] == "1.0.0"
     assert version["ResourcesSupported"] is True
     [parameter] = version["ParameterDefinitions"]

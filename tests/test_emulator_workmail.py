@@ -3,7 +3,7 @@
 Every successful call is checked against botocore's output shape for its
 operation, and every error against the errors botocore lists for it
 (``tests/botocore_shapes.py``). Facts come from botocore's ``workmail`` model
-(API 2017-10-01), the WorkMail API reference, the fact sheet (sections 2.2, 6.2)
+(API 2017-10-01), the WorkMail API reference, docs/aws-behaviour.md (§2.2, §6.2)
 and AWS's ``workmail-restricted-mailboxes-python`` sample; "Kit choice" marks an
 assumption listed in the package docstring's "Deviations and assumptions".
 """
@@ -23,7 +23,7 @@ from workmail_sandbox.emulators._core import install_hooks, register
 from workmail_sandbox.emulators.workmail import SERVICE, exceptions
 from workmail_sandbox.emulators.workmail.models import service_linked_role_arn
 from workmail_sandbox.errors import SandboxError
-from workmail_sandbox.service import WORKMAIL_REGIONS, organization_arn
+from workmail_sandbox.workmail_service import WORKMAIL_REGIONS, organization_arn
 
 register(SERVICE)
 install_hooks([SERVICE.service_id])

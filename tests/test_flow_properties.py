@@ -103,7 +103,7 @@ GEN = _generator()
 def world():
     """One sandbox for the module: the corpus's organization and the functions the rules can run."""
     from workmail_sandbox import sandbox as sandbox_module
-    from workmail_sandbox.handlers import deploy_handler
+    from workmail_sandbox.deploy.handler import deploy_handler
 
     already = sandbox_module.current()
     sb = sandbox_module.start()

@@ -1,8 +1,8 @@
 """The kit's hello-world app: catalog entry, template, handler code and the deployed stack.
 
-Facts checked: workmail-facts.md 5.2 (the template), 5.3 (what the handler
-does), 5.5 (capabilities), 2.2 (the Lambda permission) and 3.3 (the bucket
-policy). The handler is unit-tested with botocore's Stubber; running it through
+Facts checked: docs/aws-behaviour.md §5.2 (the template), §5.3 (what the
+handler does), §5.5 (capabilities), §2.2 (the Lambda permission) and §3.3 (the
+bucket policy). The handler is unit-tested with botocore's Stubber; running it through
 the local runtime is tested with the runtime.
 """
 
@@ -24,7 +24,8 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from workmail_sandbox.apps import App, catalog, get_app, load_template, required_capabilities_of
-from workmail_sandbox.deploy import deploy_app, transform_template
+from workmail_sandbox.deploy import deploy_app
+from workmail_sandbox.sam import transform_template
 from workmail_sandbox.emulators._core import install_hooks, register
 from workmail_sandbox.emulators.serverlessrepo import SERVICE
 from workmail_sandbox.errors import SandboxError
@@ -49,7 +50,7 @@ def template(app) -> dict:
 
 def test_catalog_lists_hello_world_with_its_sar_identity(app):
     assert app.name == "workmail-hello-world-python"
-    assert app.application_id == APP_ID  # the real public ARN (facts 5.1)
+    assert app.application_id == APP_ID  # the real public ARN (aws-behaviour §5.1)
     assert re.fullmatch(r"\d+\.\d+\.\d+", app.version)
     assert get_app("hello_world") is app and get_app(APP_ID) is app and get_app(app.name) is app
     assert app.template_text.startswith("AWSTemplateFormatVersion")
@@ -94,7 +95,7 @@ def test_code_zip_is_deterministic_and_holds_only_the_source(app):
         assert archive.read("app.py") == (app.code_dir / "app.py").read_bytes()
 
 
-# Template (facts 5.2) -------------------------------------------------------------------
+# Template (aws-behaviour §5.2) ----------------------------------------------------------
 
 
 def test_template_function(template):
@@ -249,7 +250,7 @@ def test_transform_of_the_hello_world_template(template):
     assert template["Resources"]["WorkMailHelloWorldFunction"]["Properties"]["CodeUri"] == "src/"  # input untouched
 
 
-# The handler (facts 5.3), with botocore's Stubber --------------------------------------------------
+# The handler (aws-behaviour §5.3), with botocore's Stubber -----------------------------------------
 
 RAW = (
     b"From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: =?utf-8?q?Caf=C3=A9_order?=\r\n"
@@ -456,7 +457,7 @@ def test_deployed_permission_lets_workmail_invoke(deployed):
     lam = boto3.client("lambda", region_name="us-east-1")
     policy = json.loads(
         lam.get_policy(FunctionName=deployed["FunctionName"])["Policy"]
-    )  # compare parsed (moto-notes 1)
+    )  # compare parsed (docs/moto.md §1)
     [statement] = policy["Statement"]
     account = deployed["FunctionArn"].split(":")[4]
     assert statement["Principal"] == {"Service": "workmail.us-east-1.amazonaws.com"}
@@ -552,7 +553,7 @@ def test_managed_policies_are_created_when_moto_did_not_load_them():
 
 def test_generated_function_name_fits_lambdas_64_characters(emulators_active):
     """Lambda names are at most 64 characters; CloudFormation shortens the names it generates."""
-    from workmail_sandbox.deploy import MAX_FUNCTION_NAME, cap_function_names
+    from workmail_sandbox.sam.packaging import MAX_FUNCTION_NAME, cap_function_names
 
     template = {"Resources": {"WorkMailHelloWorldFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
     cap_function_names(template, "serverlessrepo-workmail-hello-world")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
 from workmail_sandbox import lessons
 from workmail_sandbox import sandbox as sbx
-from workmail_sandbox.errors import ConfigurationError
+from workmail_sandbox.apps import get_app
+from workmail_sandbox.errors import ConfigurationError, SandboxError
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +127,68 @@ def test_setup_installs_hello_world_without_cloudformation():
 def test_cells_marked_also_on_real_aws_run_in_aws_mode():
     marked = ["# also on real AWS\n", "def handler(event, context):\n", "    return None\n"]
     assert lessons.skip_unless_aws_cell(marked) == marked
+
+
+HELLO_WORLD = "arn:aws:serverlessrepo:us-east-1:489970191081:applications/workmail-hello-world-python"
+
+
+# read_template -------------------------------------------------------------------------
+
+
+def test_read_template_reads_the_emulated_sar_in_process(workmail_sandbox):
+    version = workmail_sandbox.client("serverlessrepo").get_application(ApplicationId=HELLO_WORLD)["Version"]
+    text = lessons.read_template(version["TemplateUrl"])
+    assert "Transform: AWS::Serverless-2016-10-31" in text
+    assert text == get_app("hello_world").template_text
+    assert workmail_sandbox.network.attempts == []
+
+
+def test_read_template_refuses_an_url_the_sandbox_did_not_give_out(workmail_sandbox, monkeypatch):
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("must not fetch in the sandbox"))
+    with pytest.raises(SandboxError, match="not a template URL"):
+        lessons.read_template("https://awsserverlessrepo-changesets-abcdefghijklm.s3.amazonaws.com/x/template.yaml")
+
+
+def test_read_template_in_sandbox_mode_without_a_running_sandbox_is_a_clear_error():
+    from workmail_sandbox import sandbox
+
+    sandbox.stop()
+    with pytest.raises(SandboxError, match="not running"):
+        lessons.read_template("https://example.com/template.yaml")
+
+
+def test_read_template_fetches_over_https_in_aws_mode(monkeypatch):
+    import urllib.request
+
+    from workmail_sandbox.emulators import _core
+
+    monkeypatch.setenv("WORKMAIL_SANDBOX_MODE", "aws")
+    monkeypatch.setattr(_core.STATE, "active", False)
+    monkeypatch.setattr(_core.STATE, "ever_started", False)
+    seen = {}
+
+    def fake_urlopen(url, timeout):
+        seen.update(url=url, timeout=timeout)
+        return io.BytesIO(b"Resources: {}\n")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    url = "https://awsserverlessrepo-changesets-abcdefghijklm.s3.amazonaws.com/x/template.yaml?X-Amz-Signature=1"
+    assert lessons.read_template(url, timeout=5) == "Resources: {}\n"
+    assert seen == {"url": url, "timeout": 5}
+
+
+def test_read_template_in_aws_mode_takes_only_https(monkeypatch):
+    from workmail_sandbox.emulators import _core
+
+    monkeypatch.setenv("WORKMAIL_SANDBOX_MODE", "aws")
+    monkeypatch.setattr(_core.STATE, "active", False)
+    monkeypatch.setattr(_core.STATE, "ever_started", False)
+    with pytest.raises(ConfigurationError, match="not an https://"):
+        lessons.read_template("file:///etc/passwd")
+
+
+def test_read_template_needs_a_string():
+    with pytest.raises(ConfigurationError, match="TemplateUrl"):
+        lessons.read_template(None)  # type: ignore[arg-type]

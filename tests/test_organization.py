@@ -1,8 +1,8 @@
 """The emulated organization: mail through email flow rules and Run Lambda functions, end to end.
 
-Each test names the documented fact it checks (tags as in
-``../shared/docs/workmail-facts.md``: "facts 2.4" is its section 2.4, with
-the AWS page it comes from), or says "kit choice" for behaviour AWS leaves
+Each test names the documented fact it checks ("aws-behaviour §2.4" is
+section 2.4 of ``docs/aws-behaviour.md``, which names the AWS page it comes
+from), or says "kit choice" for behaviour AWS leaves
 open (documented in ``workmail_sandbox/organization.py`` and ``flow/``).
 Functions are real Lambda functions deployed with ``deploy_handler`` and
 allowed with the real ``lambda.add_permission`` call of lambda.md.
@@ -20,7 +20,7 @@ import pytest
 from workmail_sandbox.errors import ConfigurationError, SandboxError
 from workmail_sandbox.events import SmtpEnvelope
 from workmail_sandbox.flow import FlowSettings, RetryPolicy
-from workmail_sandbox.handlers import deploy_handler
+from workmail_sandbox.deploy.handler import deploy_handler
 from workmail_sandbox.mime import parse_message
 from workmail_sandbox.organization import OUTCOMES, Organization
 from workmail_sandbox.rules import Rule, RuleSet
@@ -103,7 +103,7 @@ def respond(response: dict) -> str:
 
 
 def test_create_makes_a_real_emulated_organization(workmail_sandbox, org):
-    """The organization is the emulated workmail service's: id, ARN, domains, users, groups (facts 6.2)."""
+    """The organization is the emulated workmail service's: id, ARN, domains, users, groups (aws-behaviour §6.2)."""
     client = workmail_sandbox.client("workmail")
     described = client.describe_organization(OrganizationId=org.id)
     assert org.arn == described["ARN"] == f"arn:aws:workmail:us-east-1:123456789012:organization/{org.id}"
@@ -119,7 +119,7 @@ def test_create_makes_a_real_emulated_organization(workmail_sandbox, org):
 
 
 def test_attach_to_the_pytest_plugin_organization(workmail_sandbox, workmail_org):
-    """An existing organization (here the pytest plugin's) can route mail; rules from a file (facts 4.5: no API)."""
+    """An existing organization (here the pytest plugin's) can route mail; rules from a file (aws-behaviour §4.5: no API)."""
     attached = Organization.attach(workmail_sandbox, workmail_org.organization_id, rules=RULES / "basic.yaml")
     assert attached.arn == workmail_org.arn
     assert len(attached.rules.inbound) == 4
@@ -128,7 +128,7 @@ def test_attach_to_the_pytest_plugin_organization(workmail_sandbox, workmail_org
 
 
 def test_rules_load_from_the_sample_files(org):
-    """Flow rules cannot be managed by API (facts 4.5): the organization takes the kit's rule files."""
+    """Flow rules cannot be managed by API (aws-behaviour §4.5): the organization takes the kit's rule files."""
     for path in sorted(RULES.glob("*.yaml")) + sorted(RULES.glob("*.json")):
         if path.name.startswith("invalid-") or path.name == "manifest.json":
             continue
@@ -144,7 +144,7 @@ def test_rules_load_from_the_sample_files(org):
 
 
 def test_precedence_is_visible_end_to_end(org):
-    """Most specific rule wins, then the most restrictive action; Sender before From (email-flows.md; facts 4.4)."""
+    """Most specific rule wins, then the most restrictive action; Sender before From (email-flows.md; aws-behaviour §4.4)."""
     org.rules = RuleSet([
         Rule.inbound("junk-partner-domain", "MOVE_TO_JUNK", senders="partner.example.org"),
         Rule.inbound("bypass-one-partner", "BYPASS_SPAM_CHECK", senders="ana@partner.example.org"),
@@ -171,7 +171,7 @@ def test_precedence_is_visible_end_to_end(org):
 
 
 def test_each_recipient_gets_its_own_rule(org):
-    """With several recipients, each gets the rule that matches it (email-flows.md; facts 4.4)."""
+    """With several recipients, each gets the rule that matches it (email-flows.md; aws-behaviour §4.4)."""
     org.rules = RuleSet([
         Rule.inbound("sales-junk", "MOVE_TO_JUNK", recipients="sales.example.com"),
         Rule.inbound("bob-drop", "DROP", recipients="bob@example.com"),
@@ -186,7 +186,7 @@ def test_each_recipient_gets_its_own_rule(org):
 
 
 def test_sync_bounce_with_bounce_message(org, deploy, workmail_sandbox):
-    """BOUNCE with parameters.bounceMessage builds the bounce email (lambda.md synchronous schema; facts 2.4)."""
+    """BOUNCE with parameters.bounceMessage builds the bounce email (lambda.md synchronous schema; aws-behaviour §2.4)."""
     arn = deploy(respond({"actions": [{"action": {"type": "BOUNCE", "parameters": {
         "bounceMessage": "We no longer accept mail from this address."}}, "allRecipients": True}]}), "bouncer")
     org.rules = sync_rule(arn)
@@ -205,7 +205,7 @@ def test_sync_bounce_with_bounce_message(org, deploy, workmail_sandbox):
 
 
 def test_sync_drop_named_recipients_default_for_the_rest(org, deploy):
-    """The doc's first example: DEFAULT for everyone, DROP for named addresses (facts 2.4)."""
+    """The doc's first example: DEFAULT for everyone, DROP for named addresses (aws-behaviour §2.4)."""
     arn = deploy(respond({"actions": [
         {"action": {"type": "DEFAULT"}, "allRecipients": True},
         {"action": {"type": "DROP"}, "recipients": ["bob@example.com"]},
@@ -219,7 +219,7 @@ def test_sync_drop_named_recipients_default_for_the_rest(org, deploy):
 
 
 def test_sync_junk_and_bypass_spam_check(org, deploy):
-    """MOVE_TO_JUNK and BYPASS_SPAM_CHECK are inbound response types (facts 2.4, 4.2)."""
+    """MOVE_TO_JUNK and BYPASS_SPAM_CHECK are inbound response types (aws-behaviour §2.4, §4.2)."""
     arn = deploy(respond({"actions": [
         {"action": {"type": "MOVE_TO_JUNK"}, "recipients": ["alice@example.com"]},
         {"action": {"type": "BYPASS_SPAM_CHECK"}, "recipients": ["bob@example.com"]},
@@ -233,7 +233,7 @@ def test_sync_junk_and_bypass_spam_check(org, deploy):
 
 def test_sync_added_recipient_is_delivered_as_bcc(org, deploy):
     """The doc's third example: DEFAULT for a new address plus DEFAULT for all;
-    added recipients are delivered as BCC, To/CC unchanged (facts 2.4)."""
+    added recipients are delivered as BCC, To/CC unchanged (aws-behaviour §2.4)."""
     arn = deploy(respond({"actions": [
         {"action": {"type": "DEFAULT"}, "recipients": ["carol@example.com"]},
         {"action": {"type": "DEFAULT"}, "allRecipients": True},
@@ -248,7 +248,7 @@ def test_sync_added_recipient_is_delivered_as_bcc(org, deploy):
 
 
 def test_inbound_function_cannot_add_an_outside_recipient(org, deploy):
-    """Inbound: added addresses must belong to the organization; otherwise the response is invalid (facts 2.4, 2.5)."""
+    """Inbound: added addresses must belong to the organization; otherwise the response is invalid (aws-behaviour §2.4, §2.5)."""
     arn = deploy(respond({"actions": [
         {"action": {"type": "DEFAULT"}, "recipients": ["spy@example.net"]},
         {"action": {"type": "DEFAULT"}, "allRecipients": True},
@@ -261,7 +261,7 @@ def test_inbound_function_cannot_add_an_outside_recipient(org, deploy):
 
 
 def test_fallback_for_recipients_the_response_leaves_out(org, deploy):
-    """Recipients the response leaves out (no allRecipients) get the fallback action (facts 2.1)."""
+    """Recipients the response leaves out (no allRecipients) get the fallback action (aws-behaviour §2.1)."""
     arn = deploy(respond({"actions": [{"action": {"type": "DEFAULT"}, "recipients": ["alice@example.com"]}]}),
                  "partial")
     org.rules = sync_rule(arn, fallback="DROP")
@@ -272,7 +272,7 @@ def test_fallback_for_recipients_the_response_leaves_out(org, deploy):
 
 
 def test_actions_past_the_tenth_get_the_fallback(org, deploy, workmail_sandbox):
-    """Up to 10 distinct actions per response; actions beyond 10 get the Fallback action (facts 2.5)."""
+    """Up to 10 distinct actions per response; actions beyond 10 get the Fallback action (aws-behaviour §2.5)."""
     users = [f"user{i:02d}@example.com" for i in range(12)]
     client = workmail_sandbox.client("workmail")
     for address in users:
@@ -288,7 +288,7 @@ def test_actions_past_the_tenth_get_the_fallback(org, deploy, workmail_sandbox):
 
 
 def test_retries_reuse_the_invocation_id_and_then_succeed(org, deploy, workmail_sandbox):
-    """invocationId is the same across retries of the same event (facts 2.3); failures are retried (facts 2.5)."""
+    """invocationId is the same across retries of the same event (aws-behaviour §2.3); failures are retried (aws-behaviour §2.5)."""
     source = (
         "SEEN = []\n"
         "def lambda_handler(event, context):\n"
@@ -318,7 +318,7 @@ def test_retries_reuse_the_invocation_id_and_then_succeed(org, deploy, workmail_
 
 
 def test_rule_timeout_zero_applies_the_fallback_at_once(org, deploy, workmail_sandbox):
-    """Rule timeout 0: WorkMail does not retry and applies the fallback at once (facts 2.5)."""
+    """Rule timeout 0: WorkMail does not retry and applies the fallback at once (aws-behaviour §2.5)."""
     arn = deploy("def lambda_handler(event, context):\n    raise ValueError('broken')\n", "broken")
     org.rules = sync_rule(arn, fallback="BOUNCE", timeout=0)
     before = workmail_sandbox.clock.now()
@@ -332,7 +332,7 @@ def test_rule_timeout_zero_applies_the_fallback_at_once(org, deploy, workmail_sa
 
 
 def test_timeout_240_with_an_always_failing_function_falls_back_without_waiting(org, deploy, workmail_sandbox):
-    """Retries until the rule timeout (max 240 min), then the fallback for all recipients (facts 2.5);
+    """Retries until the rule timeout (max 240 min), then the fallback for all recipients (aws-behaviour §2.5);
     the simulated clock means nobody waits."""
     arn = deploy("def lambda_handler(event, context):\n    raise RuntimeError('down')\n", "down")
     org.rules = sync_rule(arn, fallback="MOVE_TO_JUNK", timeout=240)
@@ -349,7 +349,7 @@ def test_timeout_240_with_an_always_failing_function_falls_back_without_waiting(
 
 
 def test_missing_permission_is_a_failed_invocation(org, deploy):
-    """WorkMail may invoke only with the add-permission resource policy (lambda.md; facts 2.2)."""
+    """WorkMail may invoke only with the add-permission resource policy (lambda.md; aws-behaviour §2.2)."""
     arn = deploy(respond({"actions": [{"action": {"type": "DROP"}, "allRecipients": True}]}), "unpermitted",
                  permit=False)
     org.rules = sync_rule(arn, fallback="MOVE_TO_JUNK")
@@ -362,7 +362,7 @@ def test_missing_permission_is_a_failed_invocation(org, deploy):
 
 
 def test_permission_for_another_organization_is_refused(org, deploy, workmail_sandbox):
-    """The SourceArn condition names one organization (lambda.md since 2022; facts 2.2)."""
+    """The SourceArn condition names one organization (lambda.md since 2022; aws-behaviour §2.2)."""
     other = Organization.create(workmail_sandbox, "other-corp", domains=["other.example.net"])
     arn = deploy(respond({"actions": [{"action": {"type": "DROP"}, "allRecipients": True}]}), "theirs", permit=False)
     workmail_sandbox.client("lambda").add_permission(
@@ -376,7 +376,7 @@ def test_permission_for_another_organization_is_refused(org, deploy, workmail_sa
 
 
 def test_a_function_over_the_time_limit_counts_as_failed(org, deploy):
-    """The function must answer within 15 seconds, or the call counts as failed (facts 2.5).
+    """The function must answer within 15 seconds, or the call counts as failed (aws-behaviour §2.5).
     The limit is a setting, lowered here so the test does not wait 15 s."""
     arn = deploy("import time\ndef lambda_handler(event, context):\n    time.sleep(2)\n    return {}\n", "slow")
     org.settings = FlowSettings(invocation_limit_seconds=0.3)
@@ -388,7 +388,7 @@ def test_a_function_over_the_time_limit_counts_as_failed(org, deploy):
 
 
 def test_an_invalid_response_counts_as_failed(org, deploy):
-    """An invalid response triggers the same handling as an error (facts 2.5)."""
+    """An invalid response triggers the same handling as an error (aws-behaviour §2.5)."""
     arn = deploy(respond({"actions": [{"action": {"type": "ROUTE_TO_SMTP_GATEWAY"}, "allRecipients": True}]}),
                  "invalid")
     org.rules = sync_rule(arn, fallback="MOVE_TO_JUNK")
@@ -401,7 +401,7 @@ def test_an_invalid_response_counts_as_failed(org, deploy):
 
 
 def test_async_rule_never_changes_delivery(org, deploy):
-    """Asynchronous: does not affect delivery; the return value is ignored (lambda.md; facts 2.1)."""
+    """Asynchronous: does not affect delivery; the return value is ignored (lambda.md; aws-behaviour §2.1)."""
     arn = deploy(respond({"actions": [{"action": {"type": "DROP"}, "allRecipients": True}]}), "observer")
     org.rules = RuleSet([Rule.run_lambda("metrics", "inbound", arn, synchronous=False)])
     result = org.receive(mail(to="alice@example.com, bob@example.com"))
@@ -413,7 +413,7 @@ def test_async_rule_never_changes_delivery(org, deploy):
 
 
 def test_async_failure_does_not_change_delivery_either(org, deploy):
-    """Asynchronous: does not affect delivery (facts 2.1); its retry behaviour is not documented (facts 2.5):
+    """Asynchronous: does not affect delivery (aws-behaviour §2.1); its retry behaviour is not documented (aws-behaviour §2.5):
     kit choice, one attempt, logged."""
     arn = deploy("def lambda_handler(event, context):\n    raise RuntimeError('oops')\n", "fragile")
     org.rules = RuleSet([Rule.run_lambda("metrics", "inbound", arn, synchronous=False)])
@@ -475,7 +475,7 @@ def updater(workmail_sandbox, org, deploy):
 
 
 def test_put_raw_message_content_during_sync_changes_the_mailbox_copy(org, updater, workmail_sandbox):
-    """PutRawMessageContent from a synchronous rule is what the mailboxes receive (update-with-lambda.md; facts 3.3)."""
+    """PutRawMessageContent from a synchronous rule is what the mailboxes receive (update-with-lambda.md; aws-behaviour §3.3)."""
     org.rules = sync_rule(updater)
     raw = (EMAILS / "01-plain-inbound.eml").read_bytes()
     result = org.receive(raw)
@@ -491,7 +491,7 @@ def test_put_raw_message_content_during_sync_changes_the_mailbox_copy(org, updat
 
 
 def test_put_raw_message_content_during_async_does_not(org, updater, workmail_sandbox):
-    """Only a synchronous rule's update has an effect (update-with-lambda.md; facts 3.3)."""
+    """Only a synchronous rule's update has an effect (update-with-lambda.md; aws-behaviour §3.3)."""
     org.rules = RuleSet([Rule.run_lambda("updater-async", "inbound", updater, synchronous=False)])
     raw = (EMAILS / "01-plain-inbound.eml").read_bytes()
     result = org.receive(raw)
@@ -503,7 +503,7 @@ def test_put_raw_message_content_during_async_does_not(org, updater, workmail_sa
 
 
 def test_the_event_message_id_reaches_the_message_in_transit(org, deploy):
-    """The event's messageId fetches the full MIME message with GetRawMessageContent (facts 2.3, 3.1)."""
+    """The event's messageId fetches the full MIME message with GetRawMessageContent (aws-behaviour §2.3, §3.1)."""
     source = (
         "import boto3\n"
         "def lambda_handler(event, context):\n"
@@ -523,7 +523,7 @@ def test_the_event_message_id_reaches_the_message_in_transit(org, deploy):
 
 
 def test_one_invocation_per_smtp_conversation_with_only_org_recipients(org, deploy):
-    """Inbound: one invocation per SMTP conversation, listing only the organization's recipients (facts 2.3)."""
+    """Inbound: one invocation per SMTP conversation, listing only the organization's recipients (aws-behaviour §2.3)."""
     arn = deploy(respond({"actions": [{"action": {"type": "DEFAULT"}, "allRecipients": True}]}), "counter")
     org.rules = sync_rule(arn)
     message = mail(to="alice@example.com, dave@sales.example.com, someone@example.net")
@@ -540,7 +540,7 @@ def test_one_invocation_per_smtp_conversation_with_only_org_recipients(org, depl
 
 
 def test_explicit_envelope_recipients_win_over_headers(org):
-    """The envelope's recipients replace To/Cc/Bcc (events model; facts 2.3)."""
+    """The envelope's recipients replace To/Cc/Bcc (events model; aws-behaviour §2.3)."""
     result = org.receive(mail(to="someone@example.net"), SmtpEnvelope(recipients=["bob@example.com"]))
     assert result.outcomes == {"bob@example.com": "inbox"}
 
@@ -560,7 +560,7 @@ def test_explicit_envelope_recipients_win_over_headers(org):
     ],
 )
 def test_spam_verdict_makes_default_junk_and_bypass_differ(org, action, spam, outcome):
-    """Default: spam to junk, the rest to the inbox; Deliver to junk; Never deliver to junk (facts 4.2)."""
+    """Default: spam to junk, the rest to the inbox; Deliver to junk; Never deliver to junk (aws-behaviour §4.2)."""
     org.rules = RuleSet([Rule.inbound("r", action)])
     result = org.receive(mail(spam=spam))
     assert result.outcome("alice@example.com") == outcome
@@ -571,14 +571,14 @@ def test_spam_verdict_makes_default_junk_and_bypass_differ(org, action, spam, ou
 
 
 def test_the_sample_spam_file_goes_to_junk_by_default(org):
-    """Default action: spam check, spam to the junk folder (facts 4.2), on the sample spam (data/emails 18)."""
+    """Default action: spam check, spam to the junk folder (aws-behaviour §4.2), on the sample spam (data/emails 18)."""
     org.settings = FlowSettings(unknown_recipients="create-mailbox")  # grace@ is not one of the fixture's users
     result = org.receive(EMAILS / "18-spam-fail.eml")
     assert set(result.outcomes.values()) == {"junk"}
 
 
 def test_virus_verdict_fail_is_blocked_before_the_rules_by_default(org):
-    """Inbound mail goes through SES first; a known virus may be blocked before any rule (facts 4.1). Kit choice:
+    """Inbound mail goes through SES first; a known virus may be blocked before any rule (aws-behaviour §4.1). Kit choice:
     blocked by default (FlowSettings.virus_verdict), or junked, or ignored."""
     org.rules = RuleSet([Rule.inbound("bypass", "BYPASS_SPAM_CHECK")])
     blocked = org.receive(mail(virus="FAIL"))
@@ -597,7 +597,7 @@ def test_virus_verdict_fail_is_blocked_before_the_rules_by_default(org):
 
 
 def test_rule_bounce_sends_a_generic_bounce_to_an_internal_sender(org):
-    """Outbound Send bounce response: not sent, the sender is told (facts 4.3); internal sender gets it in its inbox."""
+    """Outbound Send bounce response: not sent, the sender is told (aws-behaviour §4.3); internal sender gets it in its inbox."""
     org.rules = RuleSet([Rule.outbound("no-competitors", "BOUNCE", recipients="rival.example.net")])
     result = org.send(mail(frm="Alice <alice@example.com>", to="ceo@rival.example.net, bob@example.com",
                            subject="Prices"))
@@ -646,7 +646,7 @@ def test_group_mail_reaches_every_member(org):
 
 
 def test_outbound_actions(org):
-    """Outbound: Default sends, Drop, Bounce, Route to SMTP gateway (facts 4.3)."""
+    """Outbound: Default sends, Drop, Bounce, Route to SMTP gateway (aws-behaviour §4.3)."""
     org.rules = RuleSet([
         Rule.outbound("gateway", "ROUTE_TO_SMTP_GATEWAY", recipients="regulated.example.org"),
         Rule.outbound("drop-phish", "DROP", recipients="phish.example.net"),
@@ -665,7 +665,7 @@ def test_outbound_actions(org):
 
 
 def test_outbound_sync_function_and_bcc_is_stripped(org, deploy):
-    """Outbound response types are DEFAULT, BOUNCE, DROP (facts 2.4); Bcc never travels with the copies."""
+    """Outbound response types are DEFAULT, BOUNCE, DROP (aws-behaviour §2.4); Bcc never travels with the copies."""
     arn = deploy(respond({"actions": [{"action": {"type": "DROP"}, "recipients": ["z@example.net"]},
                                       {"action": {"type": "DEFAULT"}, "allRecipients": True}]}), "outfilter")
     org.rules = sync_rule(arn, direction="outbound", fallback="ROUTE_TO_SMTP_GATEWAY")
@@ -681,7 +681,7 @@ def test_outbound_sync_function_and_bcc_is_stripped(org, deploy):
 
 def test_event_log_rows_and_cloudwatch_entries(org, workmail_sandbox):
     """Email event logs: RULE_APPLIED with ruleName, ruleType and ruleActions, in CloudWatch Logs
-    (monitoring-workmail-cloudwatch.md; facts 4.5)."""
+    (monitoring-workmail-cloudwatch.md; aws-behaviour §4.5)."""
     org.rules = RuleSet([Rule.inbound("junk-it", "MOVE_TO_JUNK", senders="example.org")])
     result = org.receive(mail())
     log = org.event_log()
@@ -698,7 +698,7 @@ def test_event_log_rows_and_cloudwatch_entries(org, workmail_sandbox):
 
 
 def test_event_log_goes_to_the_monitoring_log_group(org, workmail_sandbox):
-    """PutEmailMonitoringConfiguration names the log group WorkMail writes email events to (facts 4.5)."""
+    """PutEmailMonitoringConfiguration names the log group WorkMail writes email events to (aws-behaviour §4.5)."""
     logs = workmail_sandbox.client("logs")
     logs.create_log_group(logGroupName="/workmail/events")
     group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/workmail/events:*"

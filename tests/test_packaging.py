@@ -70,6 +70,7 @@ PUBLIC_API = {
     "days_until_end_of_support", "events_from_message", "iter_messages", "parse_message", "read_eml",
     "resolve_response", "AwsAccount", "Sandbox", "connect", "start", "stop",
     "Organization", "FlowResult", "FlowSettings", "RetryPolicy",
+    "InvokeCheck", "Rule", "RuleSet", "deploy_handler", "workmail_bucket_policy", "workmail_may_invoke",
 }
 
 
@@ -123,8 +124,13 @@ def test_pip_builds_a_wheel_with_the_package_and_the_command(tmp_path):
         names = set(zf.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "workmail-sandbox = workmail_sandbox.cli:main" in zf.read(entry_points).decode()
-    for module in ("__init__", "events", "responses", "mime", "cli", "errors", "service"):
-        assert f"workmail_sandbox/{module}.py" in names
+    package = Path(workmail_sandbox.__file__).resolve().parent
+    sources = {
+        f"workmail_sandbox/{path.relative_to(package).as_posix()}"
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert sources - names == set()  # every module of the package, subpackages included
     assert "workmail_sandbox/py.typed" in names
 
 

@@ -16,7 +16,8 @@ import pytest
 from workmail_sandbox import sandbox as sandbox_module
 from workmail_sandbox.errors import ConfigurationError, RuleError
 from workmail_sandbox.organization import OUTCOMES, Organization
-from workmail_sandbox.replay import REPLAY_COLUMNS, SAMPLE_DOMAINS, replay_folder, test_rule as rule_test
+from workmail_sandbox.replay import REPLAY_COLUMNS, SAMPLE_DOMAINS, test_rule as rule_test
+from workmail_sandbox.replay_folder import replay_folder
 from workmail_sandbox.rules import Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +148,7 @@ def test_replay_keeps_results_not_bodies(corpus_org, corpus, workmail_sandbox):
 
 
 def test_replay_with_a_run_lambda_rule(corpus_org, corpus, workmail_sandbox):
-    from workmail_sandbox.handlers import deploy_handler
+    from workmail_sandbox.deploy.handler import deploy_handler
 
     source = (
         "import boto3\n"

@@ -223,7 +223,7 @@ def handler(event, context):
 def test_current_invocation_tells_emulators_who_is_calling(runtime, deploy, role_arn):
     deploy(
         "who",
-        "from workmail_sandbox.caller import current_invocation\n"
+        "from workmail_sandbox.invocation import current_invocation\n"
         "def handler(e, c):\n    i = current_invocation()\n"
         "    return [i.function_name, i.function_arn, i.role_arn, i.request_id == c.aws_request_id, i.region,\n"
         "            i.account, i.workmail_mode, i.message_id, i.abandoned, i.deadline is not None]\n",
@@ -233,7 +233,7 @@ def test_current_invocation_tells_emulators_who_is_calling(runtime, deploy, role
         "who", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:who", role_arn, True, REGION, ACCOUNT, "async", "msg-1", False, True
     ]
     assert result.invocation.request_id == result.request_id
-    from workmail_sandbox.caller import current_invocation
+    from workmail_sandbox.invocation import current_invocation
 
     assert current_invocation() is None  # only inside the handler
 
@@ -537,7 +537,7 @@ def test_invocation_types_of_runtime_invoke(runtime, deploy):
 
 SLEEPER = """
 import time
-from workmail_sandbox.caller import current_invocation
+from workmail_sandbox.invocation import current_invocation
 def handler(event, context):
     print("sleeping")
     time.sleep(event["sleep"])

@@ -12,6 +12,7 @@ import boto3
 import pytest
 import requests
 
+from workmail_sandbox import _moto
 from workmail_sandbox import sandbox as sbx
 from workmail_sandbox.aws import TAG_KEY, TAG_VALUE, AwsAccount, connect
 from workmail_sandbox.emulators import _core
@@ -37,7 +38,7 @@ def _mock_nesting() -> int:
 
 
 def test_start_twice_returns_the_running_sandbox_without_nesting_moto(fresh):
-    """moto-notes section 7: re-running a start cell must not nest the mock."""
+    """docs/moto.md §7: re-running a start cell must not nest the mock."""
     first = sbx.start()
     second = sbx.start()
     assert first is second and first.started
@@ -45,7 +46,7 @@ def test_start_twice_returns_the_running_sandbox_without_nesting_moto(fresh):
 
 
 def test_stop_twice_is_harmless_and_restores_the_environment(fresh, monkeypatch):
-    """moto-notes section 7: no fake credentials leak after stop, and a second stop does nothing."""
+    """docs/moto.md §7: no fake credentials leak after stop, and a second stop does nothing."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "user-key")
     monkeypatch.setenv("AWS_PROFILE", "work")
     monkeypatch.delenv("AWS_REGION", raising=False)
@@ -62,7 +63,7 @@ def test_stop_twice_is_harmless_and_restores_the_environment(fresh, monkeypatch)
 
 
 def test_start_after_stop_mocks_again(fresh):
-    """moto-notes section 7: one stop too many must not silently switch mocking off."""
+    """docs/moto.md §7: one stop too many must not silently switch mocking off."""
     sbx.start()
     sbx.stop()
     sbx.stop()
@@ -151,7 +152,7 @@ def test_loopback_stays_open(fresh):
 
 
 def test_an_unemulated_aws_call_never_leaves_the_machine(fresh):
-    """moto-notes section 4: unknown services get moto's canned 404, not the network."""
+    """docs/moto.md §4: unknown services get moto's canned 404, not the network."""
     sb = sbx.start()
     with pytest.raises(Exception) as info:
         sb.client("appflow").list_flows()
@@ -316,7 +317,7 @@ HANDLER = "def lambda_handler(event, context):\n    return {'actions': []}\n"
 
 
 def test_a_restored_function_is_the_same_by_name_and_by_arn(fresh):
-    from workmail_sandbox.handlers import deploy_handler
+    from workmail_sandbox.deploy.handler import deploy_handler
 
     sb = sbx.start()
     function = deploy_handler(HANDLER, name="restored-fn")
@@ -325,7 +326,7 @@ def test_a_restored_function_is_the_same_by_name_and_by_arn(fresh):
         gc.collect()
         lam = sb.client("lambda")
         lam.update_function_configuration(FunctionName="restored-fn", Timeout=timeout)
-        backend = sbx._backends("lambda_simple")[sb.account_id][sb.region]
+        backend = _moto.backends("lambda_simple")[sb.account_id][sb.region]
         by_arn = backend.get_function_by_arn(function["FunctionArn"])  # what tagging and the runtime use
         assert by_arn is backend.get_function("restored-fn") and by_arn.timeout == timeout
     lam.delete_function(FunctionName="restored-fn")
@@ -336,7 +337,7 @@ def test_put_raw_message_content_reads_a_bucket_that_came_back_with_restore(fres
     import json
 
     from workmail_sandbox import lessons
-    from workmail_sandbox.lesson_helpers_03_05 import workmail_bucket_policy
+    from workmail_sandbox.permissions import workmail_bucket_policy
 
     state = lessons.setup(3)
     sb = state.sandbox
@@ -356,7 +357,7 @@ def test_put_raw_message_content_reads_a_bucket_that_came_back_with_restore(fres
 
 
 def test_reset_after_restore_empties_the_restored_services_too(fresh):
-    from workmail_sandbox.handlers import deploy_handler
+    from workmail_sandbox.deploy.handler import deploy_handler
 
     sb = sbx.start()
     deploy_handler(HANDLER, name="restored-fn")

@@ -1,7 +1,15 @@
 """workmail-sandbox: learn and test Amazon WorkMail Run Lambda rules offline.
 
-The public API is what ``__all__`` lists; everything else may change. Lessons
-import from here, from :mod:`workmail_sandbox.widgets`, and from boto3 itself.
+The public API is what ``__all__`` lists here, plus these documented submodules:
+:mod:`.lessons` (each lesson's set-up), :mod:`.widgets` (the lessons' widgets),
+:mod:`.workshop` (exercises and checks), :mod:`.sandbox` (the sandbox controls),
+:mod:`.deploy`, :mod:`.rules`, :mod:`.flow`, :mod:`.iam` (the policy evaluator),
+:mod:`.sam` and :mod:`.pytest_plugin`. Everything else (modules starting with
+``_``, and what a documented module leaves out of its ``__all__``) may change.
+
+The lessons import this package as ``wms``, :mod:`.lessons`, :mod:`.widgets`,
+:mod:`.workshop`, :mod:`.iam` (lesson 02) and boto3 itself: the real API each
+lesson teaches. ``docs/architecture.md`` shows how the modules fit together.
 """
 
 from __future__ import annotations
@@ -30,12 +38,15 @@ from .events import (
 )
 from .mime import ParsedMessage, iter_messages, parse_message, read_eml
 from .responses import Action, Resolution, SyncResponse, check_response, resolve_response
-from .service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
+from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
 from .aws import AwsAccount, connect
 from .sandbox import Sandbox, start, stop
+from .deploy.handler import deploy_handler
 from .flow.results import FlowResult
 from .flow.settings import FlowSettings, RetryPolicy
 from .organization import Organization
+from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
+from .rules import Rule, RuleSet
 
 try:
     __version__ = version("workmail-sandbox")
@@ -56,12 +67,15 @@ __all__ = [
     "EventError",
     "FlowResult",
     "FlowSettings",
+    "InvokeCheck",
     "MessageParseError",
     "ParsedMessage",
     "Resolution",
     "ResponseError",
     "RetryPolicy",
+    "Rule",
     "RuleError",
+    "RuleSet",
     "Sandbox",
     "SandboxError",
     "SmtpEnvelope",
@@ -74,6 +88,7 @@ __all__ = [
     "check_response",
     "connect",
     "days_until_end_of_support",
+    "deploy_handler",
     "events_from_message",
     "iter_messages",
     "parse_message",
@@ -81,4 +96,6 @@ __all__ = [
     "resolve_response",
     "start",
     "stop",
+    "workmail_bucket_policy",
+    "workmail_may_invoke",
 ]

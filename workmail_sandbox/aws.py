@@ -19,7 +19,7 @@ from typing import Any
 
 from .emulators._core import SANDBOX_ACCESS_KEYS, STATE
 from .errors import ConfigurationError
-from .service import check_region
+from .workmail_service import check_region
 
 __all__ = ["TAG_KEY", "TAG_VALUE", "AwsAccount", "CleanupItem", "connect"]
 

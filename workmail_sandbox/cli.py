@@ -133,7 +133,8 @@ def _cmd_test_rule(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from .replay import SAMPLE_DOMAINS, replay_folder
+    from .replay import SAMPLE_DOMAINS
+    from .replay_folder import replay_folder
 
     frame = replay_folder(
         args.source,

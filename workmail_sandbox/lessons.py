@@ -5,7 +5,7 @@ organization with users, the hello-world function deployed through the
 emulated Serverless Application Repository, WorkMail's permission to invoke
 it), so a learner who fell behind, or a workshop host between exercises,
 catches up with one cell. It is fast: the hello-world function is installed
-straight through the service APIs (:func:`workmail_sandbox.install.install_app`,
+straight through the service APIs (:func:`workmail_sandbox.deploy.install_app`,
 no CloudFormation; lesson 01 shows the real deployment), and later calls in
 the same kernel restore a snapshot.
 
@@ -20,9 +20,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, SandboxError
+from .sam.templates import resource_capabilities
 
-__all__ = ["LESSONS", "LessonState", "aws_only", "create_example_organization", "grant_workmail", "setup"]
+__all__ = [
+    "LESSONS",
+    "LessonState",
+    "aws_only",
+    "create_example_organization",
+    "grant_workmail",
+    "read_template",
+    "resource_capabilities",
+    "setup",
+]
 
 #: Lesson number -> title, in order. ``setup(n)`` prepares the state lesson n starts from.
 LESSONS = {
@@ -151,7 +161,7 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
     sb.reset()
     fields: dict[str, Any] = {}
     if lesson >= 2:
-        from .install import install_app
+        from .deploy.direct import install_app
 
         org_id, arn, users = create_example_organization(sb)
         hello = install_app("hello_world")
@@ -232,3 +242,47 @@ def aws_only(env: Any = None) -> bool:
         "(us-east-1, us-west-2 or eu-west-1)."
     )
     return False
+
+
+def _sandbox_side() -> bool:
+    """True when template URLs must be read from the emulated SAR (never from the network)."""
+    from .emulators._core import STATE
+    from .sandbox import SANDBOX, get_mode
+
+    return STATE.active or STATE.ever_started or get_mode() == SANDBOX
+
+
+def read_template(template_url: str, *, timeout: float = 30.0) -> str:
+    """The template text behind a SAR ``TemplateUrl`` (``get_application()["Version"]["TemplateUrl"]``).
+
+    Sandbox mode: read in-process from the emulated SAR; an URL the sandbox did
+    not give out is a :class:`~workmail_sandbox.errors.SandboxError`, and nothing
+    is fetched. aws mode: fetched over HTTPS (SAR's URLs are pre-signed S3 URLs
+    that expire, so fetch it soon after ``get_application``).
+    """
+    if not isinstance(template_url, str) or not template_url:
+        raise ConfigurationError(
+            f"read_template needs the TemplateUrl string, not {template_url!r}.",
+            fix='pass sar.get_application(ApplicationId=...)["Version"]["TemplateUrl"]',
+        )
+    if _sandbox_side():
+        from .emulators._core import STATE
+
+        if not STATE.active:
+            raise SandboxError(
+                "The sandbox is not running, so its Serverless Application Repository cannot be read.",
+                fix="start it first (workmail_sandbox.sandbox.start()), then call get_application again",
+            )
+        from .emulators.serverlessrepo import read_template_url
+
+        return read_template_url(template_url)
+    if not template_url.startswith("https://"):
+        raise ConfigurationError(
+            f"{template_url} is not an https:// URL; SAR's TemplateUrl always is.",
+            fix='pass sar.get_application(ApplicationId=...)["Version"]["TemplateUrl"] unchanged',
+        )
+    import urllib.request
+
+    with urllib.request.urlopen(template_url, timeout=timeout) as answer:  # noqa: S310 - https only, checked above
+        data = answer.read()
+    return data.decode("utf-8")

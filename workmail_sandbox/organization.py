@@ -130,6 +130,7 @@ from .flow import (
     RetryPolicy,
 )
 from .flow import engine as _engine
+from .replay import replay
 from .rules import Evaluation, RuleSet
 
 __all__ = [
@@ -451,7 +452,7 @@ class Organization:
         The same call as ``boto3.client("lambda").add_permission(FunctionName=..., StatementId=...,
         Action="lambda:InvokeFunction", Principal="workmail.<region>.amazonaws.com", SourceArn=<org ARN>)``.
         """
-        from .service import service_principal
+        from .workmail_service import service_principal
 
         return self.sandbox.client("lambda").add_permission(
             FunctionName=function,
@@ -517,8 +518,6 @@ class Organization:
 
         See :func:`workmail_sandbox.replay.replay` for the columns and options.
         """
-        from .replay import replay
-
         return replay(self, source, progress=progress, direction=direction, **kwargs)
 
     # ------------------------------------------------------------- event log

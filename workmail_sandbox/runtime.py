@@ -16,7 +16,7 @@ section 1). :class:`Runtime` does what the Lambda Python runtime does, in-proces
   ``TZ=:UTC``, ...) during import and call, with the code folder first on
   ``sys.path`` and as the working directory, and restores everything afterwards;
 * passes a context object like Lambda's and sets
-  :data:`workmail_sandbox.caller.CURRENT_INVOCATION`, so the emulators apply the
+  :data:`workmail_sandbox.invocation.CURRENT_INVOCATION`, so the emulators apply the
   function's execution role;
 * runs the handler in a worker thread and stops waiting at the function's
   ``Timeout`` (or the caller's shorter limit, e.g. WorkMail's 15 s), reporting
@@ -52,7 +52,7 @@ Deviations and assumptions
 * **Output** of threads the handler starts itself is not captured (it goes to
   the notebook), because those threads do not inherit the invocation's context.
 * **Credentials** are the sandbox's fake ones, not the execution role's;
-  emulators read the role from :data:`~workmail_sandbox.caller.CURRENT_INVOCATION`.
+  emulators read the role from :data:`~workmail_sandbox.invocation.CURRENT_INVOCATION`.
   ``LAMBDA_TASK_ROOT`` is the temporary folder holding the code, not ``/var/task``.
 * **Timeouts** cannot kill a Python thread: the handler's thread runs on after
   the runtime stops waiting, its invocation is marked ``abandoned`` (the
@@ -110,8 +110,8 @@ from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
-from .caller import CURRENT_INVOCATION, Invocation
-from .cloudwatch_logs import write_log_events
+from .invocation import CURRENT_INVOCATION, Invocation
+from ._moto import write_log_events
 from .errors import SandboxError
 
 __all__ = [
@@ -1387,7 +1387,7 @@ class Runtime:
         call ``lambda:InvokeFunction`` with ``aws:SourceArn`` = the organization ARN
         and ``aws:SourceAccount`` = the account. Returns ``(allowed, reason)``.
         """
-        from .service import service_principal
+        from .workmail_service import service_principal
 
         principal = service_principal(region)
         match = _ARN.match(function_arn)

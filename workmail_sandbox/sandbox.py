@@ -23,8 +23,6 @@ operations) live on :class:`Sandbox`: ``reset``, ``snapshot``/``restore``,
 from __future__ import annotations
 
 import atexit
-import copy
-import functools
 import os
 import sys
 import threading
@@ -33,9 +31,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from . import _moto
 from .errors import ConfigurationError, SandboxError
 from .network import NetworkGuard
-from .service import WORKMAIL_REGIONS, check_region
+from .workmail_service import WORKMAIL_REGIONS, check_region
 
 __all__ = [
     "AWS",
@@ -176,7 +175,7 @@ class Sandbox:
             if self.runtime is not None:
                 self.runtime.install()
             self.network.install()
-            _fresh_default_session(self.region)  # after install(): sessions copy botocore's handler list
+            _moto.fresh_default_session(self.region)  # after install(): sessions copy botocore's handler list
         except BaseException:
             self._teardown()
             raise
@@ -194,6 +193,7 @@ class Sandbox:
         from .emulators import _core
 
         _core.STATE.active = False
+        _moto.unregister_builtin_handlers()  # sessions made from now on are plain botocore ones
         self.network.uninstall()
         if self.runtime is not None:
             self.runtime.uninstall()
@@ -229,7 +229,7 @@ class Sandbox:
         import boto3
 
         self._require_started()
-        return share_model_loader(boto3.session.Session(region_name=self.region))
+        return _moto.share_model_loader(boto3.session.Session(region_name=self.region))
 
     def client(self, service_name: str, **kwargs: Any):
         """``boto3.client(service_name)`` in the sandbox's region."""
@@ -254,12 +254,10 @@ class Sandbox:
 
     def reset(self) -> None:
         """Back to an empty sandbox: no functions, buckets, organizations or messages."""
-        from moto.core.base_backend import BackendDict
-
         from .emulators import _core
 
         self._require_started()
-        BackendDict.reset()  # every moto service, all accounts
+        _moto.reset_backends()  # every moto service, all accounts
         for service in _core.registered_services().values():
             service.reset()
         _core.STATE.clock = _fresh_clock()
@@ -277,9 +275,9 @@ class Sandbox:
         self._require_started()
         moto_state = {}
         for name in _MOTO_SERVICES:
-            backends = _backends(name, only_loaded=True)
+            backends = _moto.backends(name, only_loaded=True)
             if backends is not None and self.account_id in backends:
-                moto_state[name] = _copy_backend(name, backends[self.account_id], keep_for_later=True)
+                moto_state[name] = _moto.copy_account_backend(name, backends[self.account_id], keep_for_later=True)
         return Snapshot(
             moto=moto_state,
             emulators={sid: s.snapshot() for sid, s in _core.registered_services().items()},
@@ -290,8 +288,6 @@ class Sandbox:
 
     def restore(self, snapshot: Snapshot) -> None:
         """Return to a :meth:`snapshot` (taken in this sandbox's account)."""
-        from moto.core.base_backend import BackendDict
-
         from .emulators import _core
 
         self._require_started()
@@ -300,15 +296,14 @@ class Sandbox:
                 f"That snapshot was taken in account {snapshot.account_id}, this sandbox is {self.account_id}.",
                 fix="restore it in a sandbox started with the same account_id",
             )
-        BackendDict.reset()
+        _moto.reset_backends()
         for name in _MOTO_SERVICES:
             if name in snapshot.moto:
-                backends = _backends(name)
-                backends[self.account_id] = _copy_backend(name, snapshot.moto[name])
-                if backends not in BackendDict._instances:  # moto registers a service on first use;
-                    BackendDict._instances.append(backends)  # unregistered, the next reset() skips it
+                backends = _moto.backends(name)
+                backends[self.account_id] = _moto.copy_account_backend(name, snapshot.moto[name])
+                _moto.register_backends(backends)  # unregistered, the next reset() would skip it
                 if name == "s3":
-                    _register_buckets(self.account_id, _backends(name)[self.account_id])
+                    _moto.register_buckets(self.account_id, backends[self.account_id])
         for sid, service in _core.registered_services().items():
             if sid in snapshot.emulators:
                 service.restore(snapshot.emulators[sid])
@@ -362,137 +357,6 @@ class Sandbox:
     def __repr__(self) -> str:
         state = "running" if self.started else "stopped"
         return f"<Sandbox {state} region={self.region} account={self.account_id}>"
-
-
-@functools.lru_cache(maxsize=1)
-def _shared_loader() -> Any:
-    """One botocore model loader for every session the sandbox makes.
-
-    moto gives each start a new default boto3 session (so no credentials
-    cached before the start survive), and a new session would parse each
-    service's JSON model again: about 0.1 s per service, per start.
-    """
-    import botocore.session
-
-    return botocore.session.get_session().get_component("data_loader")
-
-
-def share_model_loader(session: Any) -> Any:
-    """Let a boto3 session use the process's one model loader (see :func:`_shared_loader`)."""
-    session._session.register_component("data_loader", _shared_loader())
-    return session
-
-
-def _fresh_default_session(region: str) -> None:
-    """A new default boto3 session (credentials: the fake ones now in the environment).
-
-    moto's own session (it lists each service's Regions whenever a backend is
-    created, after every reset) gets the shared loader too.
-    """
-    import boto3
-    from moto.core.base_backend import AccountSpecificBackend
-
-    boto3.setup_default_session(region_name=region)
-    share_model_loader(boto3.DEFAULT_SESSION)
-    share_model_loader(AccountSpecificBackend.get_session())
-
-
-def _backends(name: str, *, only_loaded: bool = False) -> Any:
-    """moto's BackendDict for a service ("lambda_simple" is Lambda without Docker).
-
-    ``only_loaded``: None when moto has not imported that service yet (so it holds
-    no state), instead of importing it: CloudFormation's import alone costs ~2 s.
-    """
-    if only_loaded:
-        from moto.backends import ALT_SERVICE_NAMES
-
-        module = "awslambda_simple" if name == "lambda_simple" else ALT_SERVICE_NAMES.get(name, name)
-        if f"moto.{module}.models" not in sys.modules:
-            return None
-    if name == "lambda_simple":
-        from moto.awslambda_simple.models import lambda_simple_backends
-
-        return lambda_simple_backends
-    from moto.backends import get_backend
-
-    return get_backend(name)  # type: ignore[call-overload]
-
-
-def _copy_backend(name: str, account_backend: Any, *, keep_for_later: bool = False) -> Any:
-    """A deep copy of one moto service's state for an account.
-
-    moto tracks every S3 object it ever made and closes them all on reset;
-    a copy kept for later (a snapshot) is taken off that list so a reset cannot
-    empty it. Object bodies travel through moto's own pickling support.
-    """
-    clone = copy.deepcopy(account_backend)
-    if name in ("lambda", "lambda_simple"):
-        _relink_lambda_arns(clone)
-    if name == "s3" and keep_for_later:
-        from moto.s3.models import FakeKey, FakeMultipart
-
-        models = _s3_models(clone)
-        kept = {id(obj) for obj in models}
-        for model in (FakeKey, FakeMultipart):
-            model.instances_tracked[:] = [o for o in model.instances_tracked if id(o) not in kept]
-        _kept_s3_models.extend(models)
-    return clone
-
-
-# S3 objects held by snapshots; closed at exit while the interpreter can still do it
-# (moto's own finaliser would otherwise run during shutdown and print an ImportError).
-_kept_s3_models: list[Any] = []
-
-
-@atexit.register
-def _dispose_kept_s3_models() -> None:
-    for model in _kept_s3_models:
-        try:
-            model.dispose()
-        except Exception:  # pragma: no cover - best effort at exit
-            pass
-    _kept_s3_models.clear()
-
-
-def _s3_models(account_backend: Any) -> list[Any]:
-    found = []
-    for region_backend in account_backend.values():
-        for bucket in getattr(region_backend, "buckets", {}).values():
-            for _, versions in bucket.keys._iterlists():
-                found.extend(versions)
-            found.extend(bucket.multiparts.values())
-    return found
-
-
-def _relink_lambda_arns(account_backend: Any) -> None:
-    """Point Lambda's ARN table at the copied functions.
-
-    moto keeps it in a WeakValueDictionary, whose deepcopy copies the keys but
-    shares the values: a copy's table would name the original's functions, and
-    after a restore ``delete_function`` and look-ups by ARN would fail.
-    """
-    import weakref
-
-    for region_backend in account_backend.values():
-        storage = getattr(region_backend, "_lambdas", None)
-        if storage is None or not hasattr(storage, "_arns"):
-            continue
-        arns: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-        for entry in storage._functions.values():
-            for function in [entry.get("latest"), *entry.get("versions", [])]:
-                if function is not None:
-                    arns[function.function_arn] = function
-        storage._arns = arns
-
-
-def _register_buckets(account_id: str, account_backend: Any) -> None:
-    """moto looks buckets up by name in a global table that reset() clears: (partition, account) per name."""
-    from moto.s3.models import s3_backends
-
-    for region_backend in account_backend.values():
-        partition = getattr(region_backend, "partition", "aws")
-        for bucket_name in getattr(region_backend, "buckets", {}):
-            s3_backends.bucket_accounts[bucket_name] = (partition, account_id)
 
 
 def _fresh_clock():
@@ -560,3 +424,6 @@ def sandbox(region: str | None = None, *, account_id: str | None = None) -> Iter
     finally:
         if already is None:
             stop()
+
+
+atexit.register(_moto.dispose_kept_s3_models)

@@ -26,15 +26,14 @@ import functools
 import hashlib
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import SandboxError
+from ..sam.templates import CAPABILITY_ORDER, load_template, references, required_capabilities_of
+from ..sam.transform import transform_template
 
 __all__ = [
     "App",
@@ -47,105 +46,6 @@ __all__ = [
 ]
 
 APPS_DIR = Path(__file__).resolve().parent
-
-#: The order SAR lists capabilities in (and the only values it accepts).
-CAPABILITY_ORDER = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_RESOURCE_POLICY", "CAPABILITY_AUTO_EXPAND")
-
-#: Resources that need CAPABILITY_IAM, or CAPABILITY_NAMED_IAM when given a custom name
-#: (the property that names them). From the SAR API reference (Capabilities).
-_IAM_RESOURCES = {
-    "AWS::IAM::Group": "GroupName",
-    "AWS::IAM::InstanceProfile": "InstanceProfileName",
-    "AWS::IAM::Policy": None,  # PolicyName is required, so it is not a "custom" name
-    "AWS::IAM::Role": "RoleName",
-}
-#: Resources that need CAPABILITY_RESOURCE_POLICY (SAR API reference, Capabilities).
-_RESOURCE_POLICY_RESOURCES = frozenset(
-    {
-        "AWS::Lambda::Permission",
-        "AWS::IAM::Policy",
-        "AWS::ApplicationAutoScaling::ScalingPolicy",
-        "AWS::S3::BucketPolicy",
-        "AWS::SQS::QueuePolicy",
-        "AWS::SNS::TopicPolicy",
-    }
-)
-
-
-class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe YAML loader that reads CloudFormation's short forms (!Ref, !Sub, !GetAtt...)."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if suffix == "GetAtt" and isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node).split(".", 1)
-    elif isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_template(text: str) -> dict[str, Any]:
-    """Parse a CloudFormation/SAM template (JSON or YAML with short-form intrinsics)."""
-    template = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
-    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
-        raise SandboxError(
-            "The template has no Resources section.",
-            fix="give a CloudFormation or SAM template (a mapping with a Resources mapping)",
-        )
-    return template
-
-
-def required_capabilities_of(template: dict[str, Any]) -> list[str]:
-    """The capabilities SAR requires to deploy ``template``, in SAR's order.
-
-    ``template`` is a CloudFormation template, normally *after* the SAM transform,
-    so the roles and permissions SAM generates count (a function with ``Policies``
-    gets a role). ``AWS::Serverless::Application`` (a nested application) is looked
-    for too, because the transform turns it into a plain nested stack.
-    """
-    needed: set[str] = set()
-    for resource in template.get("Resources", {}).values():
-        kind = resource.get("Type", "")
-        properties = resource.get("Properties") or {}
-        if kind in _IAM_RESOURCES:
-            name_property = _IAM_RESOURCES[kind]
-            needed.add("CAPABILITY_NAMED_IAM" if name_property and name_property in properties else "CAPABILITY_IAM")
-        if kind in _RESOURCE_POLICY_RESOURCES:
-            needed.add("CAPABILITY_RESOURCE_POLICY")
-        if kind == "AWS::Serverless::Application":
-            needed.add("CAPABILITY_AUTO_EXPAND")
-    if "CAPABILITY_NAMED_IAM" in needed:
-        needed.discard("CAPABILITY_IAM")
-    return [c for c in CAPABILITY_ORDER if c in needed]
-
-
-def _references(value: Any) -> set[str]:
-    """Names a template fragment refers to with Ref or Fn::Sub."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                found.add(inner)
-            elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) else inner
-                if isinstance(text, str):
-                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
-                if isinstance(inner, list) and len(inner) > 1:
-                    found |= _references(inner[1])
-            else:
-                found |= _references(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _references(inner)
-    return found
 
 
 @dataclass(frozen=True)
@@ -243,7 +143,7 @@ class App:
                         value = int(value)
                     definition[target] = value
             definition["ReferencedByResources"] = sorted(
-                logical_id for logical_id, resource in resources.items() if name in _references(resource)
+                logical_id for logical_id, resource in resources.items() if name in references(resource)
             )
             definitions.append(definition)
         return definitions
@@ -260,8 +160,6 @@ class App:
 
 @functools.lru_cache(maxsize=32)
 def _required_capabilities_cached(path: Path, text: str) -> tuple[str, ...]:
-    from ..deploy import transform_template  # the SAM translator is slow to import: only on demand
-
     sam = load_template(text)
     placeholders = {
         logical_id: {"Bucket": "placeholder", "Key": f"{logical_id}.zip"}

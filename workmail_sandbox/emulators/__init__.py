@@ -16,6 +16,7 @@ def install() -> None:
     """Register every emulated service and add botocore's hooks (idempotent)."""
     from .messageflow import SERVICE as messageflow
     from .serverlessrepo import SERVICE as serverlessrepo
+    from .serverlessrepo import install_cloudformation_hooks
     from .workmail import SERVICE as workmail
 
     from . import iam_managed_policies
@@ -24,6 +25,7 @@ def install() -> None:
         register(service)
     install_hooks([s.service_id for s in registered_services().values()])
     iam_managed_policies.install()
+    install_cloudformation_hooks()
 
 
 def coverage() -> list[dict[str, str]]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import io
-import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -39,8 +38,8 @@ from typing import Any
 
 from botocore import xform_name
 from botocore.awsrequest import AWSResponse
-from botocore.handlers import BUILTIN_HANDLERS
 
+from .. import _moto
 from ..clock import SimulatedClock
 from ..errors import SandboxError
 
@@ -231,19 +230,12 @@ def _refuse_sandbox_credentials(request: Any, **_: Any) -> None:
 
 def _moto_is_mocking() -> bool:
     """True while some moto mock (ours or a test's own mock_aws) intercepts requests."""
-    stubber = getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
-    return bool(getattr(stubber, "enabled", False))
+    return _moto.is_mocking()
 
 
 def install_hooks(service_ids: list[str]) -> None:
     """Add the handlers to botocore's built-in list (every new session gets them)."""
     for service_id in service_ids:
-        for entry in (
-            (f"before-parameter-build.{service_id}", _keep_params),
-            (f"before-call.{service_id}", _answer),
-        ):
-            if entry not in BUILTIN_HANDLERS:
-                BUILTIN_HANDLERS.append(entry)
-    guard = ("before-send", _refuse_sandbox_credentials)
-    if guard not in BUILTIN_HANDLERS:
-        BUILTIN_HANDLERS.append(guard)
+        _moto.register_builtin_handler(f"before-parameter-build.{service_id}", _keep_params)
+        _moto.register_builtin_handler(f"before-call.{service_id}", _answer)
+    _moto.register_builtin_handler("before-send", _refuse_sandbox_credentials)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.handlers import BUILTIN_HANDLERS
-
+from .. import _moto
 from ._core import STATE
+from .messageflow.models import ensure_managed_policies
 
-__all__ = ["install"]
+__all__ = ["ensure_aws_managed_policies", "install"]
 
 _OPERATIONS = (
     "AttachRolePolicy",
@@ -40,14 +40,24 @@ def _load_named_policy(params: dict[str, Any], **_: Any) -> None:
         return
     arn = params.get("PolicyArn") or params.get("PermissionsBoundary")
     if isinstance(arn, str) and arn.startswith("arn:") and arn.split(":")[4:5] == ["aws"]:
-        from ..deploy import ensure_aws_managed_policies
-
         ensure_aws_managed_policies([arn], STATE.account_id, arn.split(":")[1])
 
 
 def install() -> None:
     """Add the hook to botocore's built-in handlers (idempotent)."""
     for operation in _OPERATIONS:
-        entry = (f"before-parameter-build.iam.{operation}", _load_named_policy)
-        if entry not in BUILTIN_HANDLERS:
-            BUILTIN_HANDLERS.append(entry)
+        _moto.register_builtin_handler(f"before-parameter-build.iam.{operation}", _load_named_policy)
+
+
+def ensure_aws_managed_policies(arns: list[str], account: str, partition: str = "aws") -> None:
+    """Make AWS managed policies exist in moto's IAM, as ``load_aws_managed_policies`` would."""
+    missing = [arn for arn in arns if arn.split(":")[4] == "aws" and not _moto.has_managed_policy(account, partition, arn)]
+    if not missing:
+        return
+    if any("AmazonWorkMailMessageFlow" in arn for arn in missing):
+        ensure_managed_policies(account, partition)
+    bundled = _moto.bundled_aws_managed_policies()
+    for arn in missing:
+        name = arn.rsplit("/", 1)[-1]
+        if name in bundled and not _moto.has_managed_policy(account, partition, arn):
+            _moto.add_aws_managed_policy(account, partition, name, bundled[name])

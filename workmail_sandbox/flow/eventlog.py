@@ -61,7 +61,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..cloudwatch_logs import write_log_events
+from .._moto import write_log_events
 
 __all__ = [
     "LOG_STREAM",

@@ -133,7 +133,7 @@ class Trial:
         import json
 
         from .. import lessons
-        from ..handlers import deploy_handler
+        from ..deploy.handler import deploy_handler
 
         if handler is None:
             self.report.fail(

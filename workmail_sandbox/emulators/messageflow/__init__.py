@@ -80,7 +80,7 @@ Deviations and assumptions:
 
 from __future__ import annotations
 
-from ...service import WORKMAIL_REGIONS
+from ...workmail_service import WORKMAIL_REGIONS
 from .._core import EmulatedService
 from .models import CONTENT_WINDOW, ContentUpdate, MessageFlowBackend, StoredMessage, ensure_managed_policies
 from .responses import MessageFlowResponses

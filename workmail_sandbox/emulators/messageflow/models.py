@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ... import caller
+from ...invocation import Invocation, current_invocation
 from ...errors import ConfigurationError, MessageParseError, SandboxError
 from ...mime import parse_message
 from ...mime_rules import check_replacement
@@ -47,7 +47,7 @@ from ...policy import (
     evaluate,
     parse_policy,
 )
-from ...service import message_arn, organization_arn, service_principal
+from ...workmail_service import message_arn, organization_arn, service_principal
 from .._core import STATE
 from .exceptions import (
     AccessDeniedException,
@@ -291,8 +291,8 @@ class MessageFlowBackend:
         if STATE.clock.now() - message.received_at > CONTENT_WINDOW:
             raise ResourceNotFoundException(f"Message {message.message_id} not found.")
 
-    def _effect(self, message: StoredMessage) -> tuple[bool, str, caller.Invocation | None]:
-        invocation = caller.current_invocation()
+    def _effect(self, message: StoredMessage) -> tuple[bool, str, Invocation | None]:
+        invocation = current_invocation()
         if not message.in_transit:
             why = "delivered" if message.direction == "INBOUND" else "sent"
             return False, f"no effect: the message had already been {why}", invocation
@@ -321,7 +321,7 @@ class MessageFlowBackend:
     # -- IAM: the calling function's execution role --------------------------------
 
     def _authorize(self, operation: str, message: StoredMessage) -> None:
-        invocation = caller.current_invocation()
+        invocation = current_invocation()
         if invocation is None or not invocation.role_arn:
             return  # the sandbox's own user (a learner's notebook): allowed
         action = f"workmailmessageflow:{operation}"

@@ -109,16 +109,20 @@ Deviations and assumptions:
 from __future__ import annotations
 
 import json
-import logging
 import re
 import uuid
-import warnings
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
-from botocore.handlers import BUILTIN_HANDLERS
 
-from .._core import STATE, EmulatedService
+from ... import _moto
+from ..._internal_clients import sandbox_client
+from ...apps import catalog
+from ...errors import SandboxError
+from ...sam.templates import load_template
+from ...sam.transform import cfn_capabilities_needed, transform_template
+from .._core import STATE, EmulatedService, _Body
+from ..cloudformation_fixups import apply_moto_fixups, detach_stack_managed_policies
 from .models import ServerlessRepoBackend, iso
 from .responses import ServerlessRepoResponses
 
@@ -155,8 +159,6 @@ def run_pending_fixups(change_set: str, region: str, *, stack_name: str | None =
     if found is None:
         return []
     change_set_id, pending = found
-    from ...deploy import apply_moto_fixups, sandbox_client
-
     cfn = sandbox_client("cloudformation", region)
     status = cfn.describe_change_set(ChangeSetName=change_set_id)
     if status.get("ExecutionStatus") != "EXECUTE_COMPLETE":
@@ -186,9 +188,6 @@ def _find_template(url: str) -> dict[str, Any] | None:
 
 def read_template_url(url: str) -> str:
     """The text behind a SAR ``TemplateUrl`` of the sandbox, read in-process (never over the network)."""
-    from ...apps import catalog
-    from ...errors import SandboxError
-
     record = _find_template(url)
     if record is not None:
         return json.dumps(record["Packaged"], indent=2)
@@ -240,8 +239,6 @@ def _prepare_template_url(params: dict[str, Any], model: Any, context: dict[str,
     if model.name != "CreateChangeSet" and "CAPABILITY_AUTO_EXPAND" not in capabilities:
         _refuse(context, "InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
         return
-    from ...deploy import cfn_capabilities_needed, sandbox_client, transform_template
-
     given = {
         p["ParameterKey"]: p.get("ParameterValue") for p in params.get("Parameters") or [] if "ParameterValue" in p
     }
@@ -261,8 +258,6 @@ def _prepare_template_url(params: dict[str, Any], model: Any, context: dict[str,
         try:
             stack = cfn.describe_stacks(StackName=params["StackName"])["Stacks"][0]
             if stack["StackStatus"] != "REVIEW_IN_PROGRESS":
-                from ...apps import load_template
-
                 previous = load_template(cfn.get_template(StackName=params["StackName"])["TemplateBody"])
         except cfn.exceptions.ClientError:
             previous = None
@@ -293,8 +288,6 @@ def _answer_refusal(model: Any, params: dict[str, Any], context: dict[str, Any],
             "RetryAttempts": 0,
         },
     }
-    from .._core import _Body
-
     return AWSResponse(params.get("url", ""), 400, headers, _Body(b"")), body
 
 
@@ -318,8 +311,6 @@ def _after_template_url_call(http_response: Any, parsed: Any, model: Any, contex
             "PreviousTemplate": plan["PreviousTemplate"],
         }
         return
-    from ...deploy import apply_moto_fixups
-
     apply_moto_fixups(parsed["StackId"], plan["Template"], region=region, previous_template=plan["PreviousTemplate"])
 
 
@@ -345,8 +336,6 @@ def _before_delete(params: dict[str, Any], context: dict[str, Any], **_: Any) ->
     """before-parameter-build.cloudformation.DeleteStack: detach managed policies moto would trip on."""
     if not STATE.active or not params.get("StackName"):
         return
-    from ...deploy import detach_stack_managed_policies
-
     detach_stack_managed_policies(params["StackName"], region=context.get("client_region") or "us-east-1")
 
 
@@ -369,20 +358,8 @@ _HOOKS = [
 ]
 
 
-#: Resource types moto's CloudFormation skips and the kit applies itself (deploy.apply_moto_fixups).
+#: Resource types moto's CloudFormation skips and the kit applies itself (cloudformation_fixups).
 _FILLED_IN_TYPES = ("AWS::S3::BucketPolicy",)
-
-
-class _QuietAboutFilledInTypes(logging.Filter):
-    """Drop moto's "No Moto CloudFormation support for <type>" for the types the kit fills in."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.msg == "No Moto CloudFormation support for %s" and record.args and record.args[0] in _FILLED_IN_TYPES
-        )
-
-
-_QUIET = _QuietAboutFilledInTypes()
 
 
 def install_cloudformation_hooks() -> None:
@@ -391,16 +368,6 @@ def install_cloudformation_hooks() -> None:
     Also silences moto's warnings about the resource types the kit applies itself,
     so a learner's ``execute_change_set`` cell shows no misleading "not supported".
     """
-    for entry in _HOOKS:
-        if entry not in BUILTIN_HANDLERS:
-            BUILTIN_HANDLERS.append(entry)
-    moto_logger = logging.getLogger("moto")  # moto.cloudformation.parsing logs on "moto"
-    if _QUIET not in moto_logger.filters:
-        moto_logger.addFilter(_QUIET)
-    for kind in _FILLED_IN_TYPES:
-        warnings.filterwarnings(
-            "ignore", message=re.escape(f"Tried to parse {kind} but it's not supported"), category=UserWarning
-        )
-
-
-install_cloudformation_hooks()
+    for event, handler in _HOOKS:
+        _moto.register_builtin_handler(event, handler)
+    _moto.quiet_unsupported_resource_warnings(_FILLED_IN_TYPES)

@@ -17,7 +17,9 @@ import uuid
 from typing import Any
 
 from ...apps import CAPABILITY_ORDER, App, app_by_id, catalog
+from ...sam.packaging import package_template
 from .._core import STATE
+from .changesets import create_app_change_set
 from .exceptions import BadRequestException, NotFoundException
 
 __all__ = [
@@ -146,8 +148,6 @@ class ServerlessRepoBackend:
 
     def create_cloud_formation_template(self, application_id: str, semantic_version: str | None) -> dict[str, Any]:
         app = self._app(application_id, semantic_version)
-        from ...deploy import package_template
-
         packaged = package_template(app, region=self.region_name, account=self.account_id)
         template_id = str(uuid.uuid4())
         now = STATE.clock.now()
@@ -252,8 +252,6 @@ class ServerlessRepoBackend:
         ]
         tags += [{"Key": t["Key"], "Value": t["Value"]} for t in params.get("Tags") or []]
         rollback = params.get("RollbackConfiguration")
-
-        from ...deploy import create_app_change_set
 
         created = create_app_change_set(
             app,

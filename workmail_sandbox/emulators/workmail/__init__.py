@@ -89,7 +89,7 @@ Where AWS behaves differently or its documentation is silent:
 
 from __future__ import annotations
 
-from ...service import WORKMAIL_REGIONS
+from ...workmail_service import WORKMAIL_REGIONS
 from .._core import EmulatedService
 from .models import WorkMailBackend
 from .responses import WorkMailResponses

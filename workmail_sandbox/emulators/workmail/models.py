@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import SandboxError
-from ...service import organization_arn
+from ...workmail_service import organization_arn
 from .. import _core
 from .exceptions import (
     DirectoryInUseException,

@@ -58,9 +58,10 @@ import zipfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .aws import TAG_KEY, TAG_VALUE
-from .emulators._core import STATE
-from .errors import ConfigurationError, SandboxError
+from ..aws import TAG_KEY, TAG_VALUE
+from ..emulators._core import STATE
+from ..errors import ConfigurationError, SandboxError
+from ..sandbox import current
 
 __all__ = [
     "BASIC_EXECUTION_POLICY_ARN",
@@ -245,7 +246,7 @@ def handler_source(func: Callable[..., Any]) -> str:
                         imports[f"import {dotted}"] = None
                     else:
                         break
-    parts = [f"# app.py, written by workmail_sandbox.handlers.deploy_handler from {func.__qualname__}."]
+    parts = [f"# app.py, written by workmail_sandbox.deploy_handler from {func.__qualname__}."]
     if imports:
         parts.append("\n".join(imports))
     if constants:
@@ -427,8 +428,6 @@ def deploy_handler(
 def _session(region: str) -> Any:
     """A boto3 session in ``region``; in the sandbox, one that reuses its parsed service models."""
     import boto3
-
-    from .sandbox import current
 
     running = current()
     if STATE.active and running is not None and running.region == region:

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from workmail_sandbox.errors import SandboxError
-from workmail_sandbox.handlers import (
+from workmail_sandbox.deploy.handler import (
     BASIC_EXECUTION_POLICY_ARN,
     LAMBDA_TRUST_POLICY,
     deploy_handler,
@@ -201,7 +201,7 @@ def test_submodules_the_handler_uses_are_imported(tmp_path):
     spec = importlib.util.spec_from_file_location("cell_for_test", source)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from workmail_sandbox.handlers import handler_source
+    from workmail_sandbox.deploy.handler import handler_source
 
     text = handler_source(module.handler)
     assert "import email.policy" in text.splitlines()
@@ -215,7 +215,7 @@ def test_outside_the_sandbox_deploy_handler_needs_confirmation_and_tags_what_it_
     from workmail_sandbox.aws import TAG_KEY, TAG_VALUE
     from workmail_sandbox.emulators import _core
     from workmail_sandbox.errors import ConfigurationError
-    from workmail_sandbox.handlers import deploy_handler
+    from workmail_sandbox.deploy.handler import deploy_handler
 
     source = "def lambda_handler(event, context):\n    return {'actions': []}\n"
     monkeypatch.setattr(_core.STATE, "active", False)

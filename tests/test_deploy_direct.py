@@ -9,7 +9,7 @@ import pytest
 from workmail_sandbox import sandbox as sbx
 from workmail_sandbox.deploy import deploy_app
 from workmail_sandbox.errors import SandboxError
-from workmail_sandbox.install import install_app
+from workmail_sandbox.deploy import install_app
 
 
 @pytest.fixture

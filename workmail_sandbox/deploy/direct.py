@@ -23,8 +23,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .deploy import MAX_FUNCTION_NAME, generated_name
-from .errors import SandboxError
+from .._internal_clients import require_sandbox, sandbox_account, sandbox_client
+from ..apps import get_app
+from ..emulators.cloudformation_fixups import apply_bucket_settings
+from ..emulators.iam_managed_policies import ensure_aws_managed_policies
+from ..emulators.serverlessrepo.changesets import SAR_STACK_PREFIX
+from ..errors import SandboxError
+from ..sam.packaging import MAX_FUNCTION_NAME, generated_name
 
 __all__ = ["SUPPORTED_TYPES", "install_app"]
 
@@ -55,10 +60,7 @@ def install_app(
     ``BucketName``, ``Outputs``, ``StackName``, ``ApplicationId``,
     ``SemanticVersion``), with ``StackId`` and ``StackStatus`` None.
     """
-    from .apps import get_app
-    from .deploy import SAR_STACK_PREFIX, _account, _require_sandbox, sandbox_client
-
-    _require_sandbox("installation")
+    require_sandbox("installation")
     app = get_app(name)
     template = app.template()
     resources = template.get("Resources") or {}
@@ -72,7 +74,7 @@ def install_app(
     import boto3
 
     region = region or boto3._get_default_session().region_name or "us-east-1"
-    resolver = _Resolver(template, parameters or {}, region=region, account=_account())
+    resolver = _Resolver(template, parameters or {}, region=region, account=sandbox_account())
     clients = {service: sandbox_client(service, region) for service in ("s3", "iam", "lambda")}
     for kind in SUPPORTED_TYPES:
         for logical_id, resource in resources.items():
@@ -171,11 +173,9 @@ class _Resolver:
 
 
 def _bucket(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
-    from .deploy import _apply_bucket_settings
-
     name = generated_name(stack, logical_id, MAX_BUCKET_NAME, lower=True)
     clients["s3"].create_bucket(Bucket=name)
-    _apply_bucket_settings(clients["s3"], name, resolver.resolve(properties))
+    apply_bucket_settings(clients["s3"], name, resolver.resolve(properties))
     resolver.physical[logical_id] = name
     resolver.arns[logical_id] = f"arn:aws:s3:::{name}"
 
@@ -187,8 +187,6 @@ def _bucket_policy(clients, app, stack, logical_id, properties, resolver) -> Non
 
 
 def _role(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
-    from .deploy import _account, ensure_aws_managed_policies
-
     resolved = resolver.resolve(properties)
     iam = clients["iam"]
     name = resolved.get("RoleName") or generated_name(stack, logical_id, MAX_ROLE_NAME)
@@ -199,7 +197,7 @@ def _role(clients, app, stack, logical_id, properties, resolver) -> None:  # typ
         Description=resolved.get("Description", ""),
     )["Role"]
     arns = list(resolved.get("ManagedPolicyArns") or [])
-    ensure_aws_managed_policies(arns, _account())
+    ensure_aws_managed_policies(arns, sandbox_account())
     for arn in arns:
         iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     for policy in resolved.get("Policies") or []:

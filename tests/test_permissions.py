@@ -1,4 +1,4 @@
-"""workmail_bucket_policy: the documented bucket policy, and what WorkMail may read with it."""
+"""permissions: may WorkMail invoke a function for an organization; the bucket policy WorkMail reads updates with."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workmail_sandbox.errors import ConfigurationError
-from workmail_sandbox.lesson_helpers_03_05 import workmail_bucket_policy
+from workmail_sandbox.errors import ConfigurationError, SandboxError
+from workmail_sandbox.permissions import workmail_bucket_policy, workmail_may_invoke
 from workmail_sandbox.policy import Principal, Request, evaluate
 
 EMAILS = Path(__file__).resolve().parent.parent / "data" / "emails"
@@ -17,6 +17,18 @@ ORG = "m-" + "0123456789abcdef" * 2
 OTHER_ORG = "m-" + "f" * 32
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+
+def _handler(event, context):
+    return {"actions": [{"action": {"type": "DEFAULT"}, "allRecipients": True}]}
+
+
+@pytest.fixture
+def function_arn(workmail_sandbox):
+    from workmail_sandbox.deploy.handler import deploy_handler
+
+    return deploy_handler(_handler, name="wm-helpers-test")["FunctionArn"]
+
 
 
 def _policy(**overrides):
@@ -115,3 +127,57 @@ def test_put_raw_message_content_reads_from_a_bucket_with_the_policy(workmail_sa
     flow.put_raw_message_content(messageId=message_id, content=content)
     (update,) = sb.message_history(message_id)
     assert (update.bucket, update.key) == ("lesson-updated-email", key)
+
+
+# workmail_may_invoke -----------------------------------------------------------------------
+
+
+def test_refused_without_a_policy_then_allowed_for_one_organization_only(workmail_sandbox, workmail_org, function_arn):
+    sb = workmail_sandbox
+    check = workmail_may_invoke(function_arn, workmail_org.arn)
+    assert not check.allowed and "no resource-based policy" in check.reason
+    assert str(check).startswith("refused: ")
+
+    from workmail_sandbox.lessons import grant_workmail
+
+    grant_workmail(sb, "wm-helpers-test", workmail_org.arn)
+    check = workmail_may_invoke(function_arn, workmail_org.arn)
+    assert check.allowed and str(check).startswith("allowed: ")
+
+    other = workmail_org.arn.replace(workmail_org.organization_id, OTHER_ORG)
+    check = workmail_may_invoke(function_arn, other)
+    assert not check.allowed and "does not match" in check.reason
+
+
+def test_same_region_and_same_account_come_from_the_organization_arn(workmail_sandbox, workmail_org, function_arn):
+    from workmail_sandbox.lessons import grant_workmail
+
+    grant_workmail(workmail_sandbox, "wm-helpers-test", workmail_org.arn)
+    elsewhere = workmail_org.arn.replace(":us-east-1:", ":eu-west-1:")
+    check = workmail_may_invoke(function_arn, elsewhere)
+    assert not check.allowed and "in us-east-1 but the organization is in eu-west-1" in check.reason
+    other_account = workmail_org.arn.replace(":123456789012:", ":210987654321:")
+    check = workmail_may_invoke(function_arn, other_account)
+    assert not check.allowed and "organization is in account 210987654321" in check.reason
+
+
+def test_a_region_without_workmail_is_a_clear_error(workmail_sandbox, function_arn):
+    with pytest.raises(ConfigurationError, match="not offered in region"):
+        workmail_may_invoke(function_arn, f"arn:aws:workmail:ap-south-1:123456789012:organization/{OTHER_ORG}")
+
+
+@pytest.mark.parametrize("bad", ["", "m-123", "arn:aws:lambda:us-east-1:123456789012:function:x", None])
+def test_anything_but_an_organization_arn_is_refused(bad):
+    with pytest.raises(ConfigurationError, match="not a WorkMail organization ARN"):
+        workmail_may_invoke("arn:aws:lambda:us-east-1:123456789012:function:x", bad)  # type: ignore[arg-type]
+
+
+def test_without_a_sandbox_it_says_so():
+    from workmail_sandbox import sandbox
+
+    sandbox.stop()
+    with pytest.raises(SandboxError, match="not running"):
+        workmail_may_invoke(
+            "arn:aws:lambda:us-east-1:123456789012:function:x",
+            f"arn:aws:workmail:us-east-1:123456789012:organization/{OTHER_ORG}",
+        )

@@ -1,0 +1,533 @@
+"""The one place the kit reaches into moto's and botocore's internals.
+
+moto and botocore have public APIs (``mock_aws``, boto3 clients, botocore's
+event hooks) and internals that change between releases, even between 5.2.x
+releases. The kit needs some internals: to write logs without a request per
+line, to copy and restore moto's state, to fill gaps in moto's CloudFormation,
+to run Lambda functions. Every such use is a function here, and nowhere else.
+
+Rules:
+
+* each function names the internal it relies on in :data:`TOUCHPOINTS`, and
+  ``tests/test_moto_adapter.py`` has a canary per touchpoint that fails with the
+  touchpoint's name when the internal moves;
+* no silent fallbacks: an internal that is not where it was expected raises
+  :class:`MotoInternalsChanged` (never ``getattr(..., None)``), so a moto change
+  cannot turn into a silently wrong restore;
+* moto modules are imported inside the functions: importing moto's services
+  costs up to two seconds (CloudFormation brings in nearly all of moto), and
+  most sandbox runs need only a few.
+
+The kit is tested with the versions ``pyproject.toml`` allows; docs/moto.md
+explains what each touchpoint is for.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import logging
+import re
+import sys
+import warnings
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .errors import SandboxError
+
+__all__ = [
+    "TOUCHPOINTS",
+    "MotoInternalsChanged",
+    "add_aws_managed_policy",
+    "backends",
+    "bundled_aws_managed_policies",
+    "cloudformation_stack",
+    "copy_account_backend",
+    "create_change_set",
+    "delete_bucket_policy",
+    "dispose_kept_s3_models",
+    "fresh_default_session",
+    "has_managed_policy",
+    "is_mocking",
+    "register_backends",
+    "register_buckets",
+    "quiet_unsupported_resource_warnings",
+    "register_builtin_handler",
+    "registered_builtin_handlers",
+    "rebuild_stack_outputs",
+    "refresh_stack_parameters",
+    "reset_backends",
+    "resolve_intrinsics",
+    "share_model_loader",
+    "stack_resources",
+    "stack_template",
+    "unregister_builtin_handlers",
+    "write_log_events",
+]
+
+
+class MotoInternalsChanged(SandboxError):
+    """A moto or botocore internal the kit relies on is not where this version of the kit expects it."""
+
+
+def _changed(touchpoint: str, detail: str) -> MotoInternalsChanged:
+    import botocore
+    import moto
+
+    return MotoInternalsChanged(
+        f"moto {moto.__version__} / botocore {botocore.__version__} changed an internal the sandbox uses "
+        f"({touchpoint}: {detail}).",
+        fix="install the moto and botocore versions pyproject.toml allows, or report it to workmail-sandbox",
+    )
+
+
+def _attribute(obj: Any, name: str, touchpoint: str) -> Any:
+    """``getattr(obj, name)``, or :class:`MotoInternalsChanged` naming the touchpoint."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        raise _changed(touchpoint, f"{type(obj).__name__} has no attribute {name!r}") from None
+
+
+#: Touchpoint name -> what the kit uses it for. The canary tests walk this table.
+TOUCHPOINTS: dict[str, str] = {}
+
+
+def _touchpoint(name: str, purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def mark(function: Callable[..., Any]) -> Callable[..., Any]:
+        TOUCHPOINTS[name] = purpose
+        return function
+
+    return mark
+
+
+# botocore ------------------------------------------------------------------------------------
+
+#: The entries the kit added to botocore's BUILTIN_HANDLERS, so stop() can take them out again.
+_OUR_HANDLERS: list[tuple[str, Callable[..., Any]]] = []
+
+
+@_touchpoint(
+    "botocore.handlers.BUILTIN_HANDLERS",
+    "the list every new botocore session copies its event handlers from: the emulators' "
+    "before-parameter-build / before-call hooks and the fake-credential guard go there",
+)
+def register_builtin_handler(event: str, handler: Callable[..., Any]) -> None:
+    """Add ``(event, handler)`` to botocore's built-in handlers (idempotent); new sessions get it."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    entry = (event, handler)
+    if entry not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(entry)
+    if entry not in _OUR_HANDLERS:
+        _OUR_HANDLERS.append(entry)
+
+
+def unregister_builtin_handlers() -> None:
+    """Take out every handler :func:`register_builtin_handler` added (sessions made before keep theirs)."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    for entry in _OUR_HANDLERS:
+        while entry in BUILTIN_HANDLERS:
+            BUILTIN_HANDLERS.remove(entry)
+    _OUR_HANDLERS.clear()
+
+
+def registered_builtin_handlers() -> list[tuple[str, Callable[..., Any]]]:
+    """The kit's entries currently in botocore's built-in handlers."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    return [entry for entry in BUILTIN_HANDLERS if entry in _OUR_HANDLERS]
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_loader() -> Any:
+    """One botocore model loader for every session the sandbox makes.
+
+    moto gives each start a new default boto3 session (so no credentials
+    cached before the start survive), and a new session would parse each
+    service's JSON model again: about 0.1 s per service, per start.
+    """
+    import botocore.session
+
+    return botocore.session.get_session().get_component("data_loader")
+
+
+@_touchpoint(
+    "boto3.session.Session._session",
+    "the botocore session inside a boto3 session, to give it the process's one model loader",
+)
+def share_model_loader(session: Any) -> Any:
+    """Let a boto3 session use the process's one botocore model loader (see :func:`_shared_loader`)."""
+    inner = _attribute(session, "_session", "boto3.session.Session._session")
+    inner.register_component("data_loader", _shared_loader())
+    return session
+
+
+@_touchpoint(
+    "moto.core.base_backend.AccountSpecificBackend.get_session",
+    "moto's own boto3 session (it lists each service's Regions when a backend is created): "
+    "it gets the shared model loader too",
+)
+def fresh_default_session(region: str) -> None:
+    """A new default boto3 session (and moto's own) sharing the process's model loader."""
+    import boto3
+    from moto.core.base_backend import AccountSpecificBackend
+
+    boto3.setup_default_session(region_name=region)
+    share_model_loader(boto3.DEFAULT_SESSION)
+    get_session = _attribute(AccountSpecificBackend, "get_session", "AccountSpecificBackend.get_session")
+    share_model_loader(get_session())
+
+
+# moto's registry of backends ---------------------------------------------------------------
+
+
+@_touchpoint("moto.core.models.botocore_stubber", "whether some moto mock (the kit's or a test's) is intercepting")
+def is_mocking() -> bool:
+    """True while some moto mock (ours or a test's own ``mock_aws``) intercepts requests."""
+    module = sys.modules.get("moto.core.models")
+    if module is None:
+        return False
+    stubber = _attribute(module, "botocore_stubber", "moto.core.models.botocore_stubber")
+    return bool(_attribute(stubber, "enabled", "moto.core.models.botocore_stubber.enabled"))
+
+
+def reset_backends() -> None:
+    """Empty every moto service, in every account (moto's ``BackendDict.reset``)."""
+    from moto.core.base_backend import BackendDict
+
+    BackendDict.reset()
+
+
+@_touchpoint(
+    "moto.backends.ALT_SERVICE_NAMES / get_backend",
+    "moto's service registry: find a service's BackendDict, and whether moto has imported it yet",
+)
+def backends(name: str, *, only_loaded: bool = False) -> Any:
+    """moto's BackendDict for a service (``"lambda_simple"`` is Lambda without Docker).
+
+    ``only_loaded``: None when moto has not imported that service yet (so it holds
+    no state), instead of importing it: CloudFormation's import alone costs ~2 s.
+    """
+    if only_loaded:
+        from moto.backends import ALT_SERVICE_NAMES
+
+        module = "awslambda_simple" if name == "lambda_simple" else ALT_SERVICE_NAMES.get(name, name)
+        if f"moto.{module}.models" not in sys.modules:
+            return None
+    if name == "lambda_simple":
+        from moto.awslambda_simple.models import lambda_simple_backends
+
+        return lambda_simple_backends
+    from moto.backends import get_backend
+
+    return get_backend(name)  # type: ignore[call-overload]  # moto types name as a Literal of service names
+
+
+@_touchpoint(
+    "moto.core.base_backend.BackendDict._instances",
+    "the list BackendDict.reset() walks: a BackendDict given restored state must be on it",
+)
+def register_backends(backend_dict: Any) -> None:
+    """Make sure moto's next reset() also empties ``backend_dict`` (moto registers a service on first use)."""
+    from moto.core.base_backend import BackendDict
+
+    instances = _attribute(BackendDict, "_instances", "BackendDict._instances")
+    if backend_dict not in instances:
+        instances.append(backend_dict)
+
+
+def copy_account_backend(name: str, account_backend: Any, *, keep_for_later: bool = False) -> Any:
+    """A deep copy of one moto service's state for an account.
+
+    moto tracks every S3 object it ever made and closes them all on reset;
+    a copy kept for later (a snapshot) is taken off that list so a reset cannot
+    empty it. Object bodies travel through moto's own pickling support.
+    """
+    clone = copy.deepcopy(account_backend)
+    if name in ("lambda", "lambda_simple"):
+        _relink_lambda_arns(clone)
+    if name == "s3" and keep_for_later:
+        _untrack_s3_models(_s3_models(clone))
+    return clone
+
+
+# S3 objects held by snapshots; closed at exit while the interpreter can still do it
+# (moto's own finaliser would otherwise run during shutdown and print an ImportError).
+_kept_s3_models: list[Any] = []
+
+
+@_touchpoint(
+    "moto.s3.models.FakeKey.instances_tracked / FakeMultipart.instances_tracked",
+    "moto closes every S3 object it ever made on reset; a snapshot's copies are taken off that list",
+)
+def _untrack_s3_models(models: list[Any]) -> None:
+    from moto.s3.models import FakeKey, FakeMultipart
+
+    kept = {id(obj) for obj in models}
+    for model in (FakeKey, FakeMultipart):
+        tracked = _attribute(model, "instances_tracked", f"{model.__name__}.instances_tracked")
+        tracked[:] = [o for o in tracked if id(o) not in kept]
+    _kept_s3_models.extend(models)
+
+
+def dispose_kept_s3_models() -> None:
+    """Close the S3 objects snapshots hold (called at exit)."""
+    for model in _kept_s3_models:
+        try:
+            model.dispose()
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+    _kept_s3_models.clear()
+
+
+@_touchpoint(
+    "moto.s3.models.S3Backend.buckets / FakeBucket.keys._iterlists / FakeBucket.multiparts",
+    "every S3 object of an account's copied state",
+)
+def _s3_models(account_backend: Any) -> list[Any]:
+    found = []
+    for region_backend in account_backend.values():
+        for bucket in _attribute(region_backend, "buckets", "S3Backend.buckets").values():
+            for _, versions in _attribute(bucket.keys, "_iterlists", "FakeBucket.keys._iterlists")():
+                found.extend(versions)
+            found.extend(_attribute(bucket, "multiparts", "FakeBucket.multiparts").values())
+    return found
+
+
+@_touchpoint(
+    "moto.awslambda.models.LambdaStorage._functions / _arns",
+    "Lambda's ARN table (a WeakValueDictionary) must point at a restored copy's functions",
+)
+def _relink_lambda_arns(account_backend: Any) -> None:
+    """Point Lambda's ARN table at the copied functions.
+
+    moto keeps it in a WeakValueDictionary, whose deepcopy copies the keys but
+    shares the values: a copy's table would name the original's functions, and
+    after a restore ``delete_function`` and look-ups by ARN would fail.
+    """
+    for region_backend in account_backend.values():
+        storage = _attribute(region_backend, "_lambdas", "LambdaBackend._lambdas")
+        functions = _attribute(storage, "_functions", "LambdaStorage._functions")
+        _attribute(storage, "_arns", "LambdaStorage._arns")
+        arns: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+        for entry in functions.values():
+            for function in [entry.get("latest"), *entry.get("versions", [])]:
+                if function is not None:
+                    arns[function.function_arn] = function
+        storage._arns = arns
+
+
+@_touchpoint(
+    "moto.s3.models.s3_backends.bucket_accounts",
+    "moto's global bucket-name table, which reset() clears: restored buckets are entered again",
+)
+def register_buckets(account_id: str, account_backend: Any) -> None:
+    """Enter an account's buckets in moto's global name table: ``(partition, account)`` per name."""
+    from moto.s3.models import s3_backends
+
+    table = _attribute(s3_backends, "bucket_accounts", "s3_backends.bucket_accounts")
+    for region_backend in account_backend.values():
+        partition = _attribute(region_backend, "partition", "S3Backend.partition")
+        for bucket_name in _attribute(region_backend, "buckets", "S3Backend.buckets"):
+            table[bucket_name] = (partition, account_id)
+
+
+# CloudWatch Logs -----------------------------------------------------------------------------
+
+
+@_touchpoint(
+    "moto.logs.models.logs_backends: groups / ensure_log_group / streams / create_log_stream / put_log_events",
+    "the runtime and the flow engine write many log lines per message straight into moto's backend "
+    "(through boto3 each line would cost a request)",
+)
+def write_log_events(account: str, region: str, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+    """Append ``(timestamp ms, message)`` lines to ``group``/``stream``, creating both if needed."""
+    from moto.logs.models import logs_backends
+
+    logs = logs_backends[account][region]
+    groups = _attribute(logs, "groups", "LogsBackend.groups")
+    log_group = groups.get(group)
+    if log_group is None:
+        logs.ensure_log_group(group)
+        log_group = groups[group]
+    streams = _attribute(log_group, "streams", "LogGroup.streams")
+    log_stream = streams.get(stream)
+    if log_stream is None:
+        log_group.create_log_stream(stream)
+        log_stream = streams[stream]
+    log_stream.put_log_events([{"timestamp": stamp, "message": text} for stamp, text in lines])
+
+
+# IAM -------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+@_touchpoint(
+    "moto.iam.aws_managed_policies.aws_managed_policies_data",
+    "moto's bundled copy of AWS's managed policies (names, paths, documents)",
+)
+def bundled_aws_managed_policies() -> dict[str, Any]:
+    """AWS managed policies by name, from moto's bundled copy."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return dict(json.loads(aws_managed_policies_data))
+
+
+@_touchpoint("moto.iam.models.IAMBackend.managed_policies", "which managed policies moto's IAM holds")
+def has_managed_policy(account: str, partition: str, arn: str) -> bool:
+    """Does moto's IAM (for ``account``) hold the managed policy ``arn``?"""
+    from moto.iam.models import iam_backends
+
+    return arn in _attribute(iam_backends[account][partition], "managed_policies", "IAMBackend.managed_policies")
+
+
+@_touchpoint(
+    "moto.iam.models.AWSManagedPolicy.from_data / IAMBackend.aws_managed_policies",
+    "load one AWS managed policy into moto's IAM, as load_aws_managed_policies would",
+)
+def add_aws_managed_policy(account: str, partition: str, name: str, data: dict[str, Any]) -> str:
+    """Create the AWS managed policy ``name`` (``data`` as in moto's bundled copy) in moto's IAM; its ARN."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[account][partition]
+    policy = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+    _attribute(backend, "aws_managed_policies", "IAMBackend.aws_managed_policies").append(policy)
+    _attribute(backend, "managed_policies", "IAMBackend.managed_policies")[policy.arn] = policy
+    return str(policy.arn)
+
+
+# S3 ----------------------------------------------------------------------------------------------
+
+
+def delete_bucket_policy(account: str, partition: str, bucket: str) -> None:
+    """Remove ``bucket``'s policy in moto, if the bucket exists (what deleting a stack's BucketPolicy does)."""
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account][partition]
+    if bucket in backend.buckets:
+        backend.delete_bucket_policy(bucket)
+
+
+# CloudFormation ----------------------------------------------------------------------------------
+
+
+def cloudformation_stack(account: str, region: str, stack_id: str) -> Any:
+    """moto's stack object for a stack name or id."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    return cloudformation_backends[account][region].get_stack(stack_id)
+
+
+@_touchpoint(
+    "moto.cloudformation.parsing.ResourceMap._parsed_resources",
+    "the resources moto created for a stack, read without making moto create any that are missing",
+)
+def stack_resources(stack: Any) -> dict[str, Any]:
+    """Logical id -> moto's resource object, for what the stack created."""
+    resource_map = _attribute(stack, "resource_map", "FakeStack.resource_map")
+    parsed = _attribute(resource_map, "_parsed_resources", "ResourceMap._parsed_resources")
+    if not isinstance(parsed, dict):
+        raise _changed("ResourceMap._parsed_resources", f"expected a dict, found {type(parsed).__name__}")
+    return parsed
+
+
+@_touchpoint(
+    "moto.cloudformation.models.FakeStack.template_dict / output_map / _create_output_map",
+    "moto leaves a stack's Outputs empty after ExecuteChangeSet; its own resolver rebuilds them",
+)
+def rebuild_stack_outputs(stack: Any, template: dict[str, Any]) -> None:
+    """Give a stack the outputs of ``template``, resolved by moto's own output resolver.
+
+    moto's own parse of the stack's JSON goes through the pure-Python YAML loader
+    (~0.1 s): the template is at hand, and ``stack.template`` is ``json.dumps`` of it.
+    """
+    _attribute(stack, "template_dict", "FakeStack.template_dict")
+    create_output_map = _attribute(stack, "_create_output_map", "FakeStack._create_output_map")
+    stack.template_dict = template
+    stack.output_map = create_output_map()
+
+
+@_touchpoint(
+    "moto.cloudformation.parsing.ResourceMap.input_parameters / FakeStack.parameters",
+    "the parameters a change set gave the stack (moto leaves the old ones after ExecuteChangeSet)",
+)
+def refresh_stack_parameters(stack: Any) -> None:
+    """Set the stack's parameters from its resource map's input parameters."""
+    resource_map = _attribute(stack, "resource_map", "FakeStack.resource_map")
+    stack.parameters = dict(_attribute(resource_map, "input_parameters", "ResourceMap.input_parameters") or {})
+
+
+@_touchpoint("moto.cloudformation.models.FakeStack._parse_template", "a stack's template as a dict")
+def stack_template(stack: Any) -> dict[str, Any]:
+    """The stack's current template, parsed."""
+    _attribute(stack, "_parse_template", "FakeStack._parse_template")()
+    return dict(_attribute(stack, "template_dict", "FakeStack.template_dict"))
+
+
+@_touchpoint(
+    "moto.cloudformation.parsing.clean_json",
+    "resolve Ref / Fn::GetAtt / Fn::Sub in a template fragment against a stack's resources",
+)
+def resolve_intrinsics(value: Any, resource_map: Any) -> Any:
+    """``value`` with its intrinsic functions resolved by moto's CloudFormation."""
+    from moto.cloudformation.parsing import clean_json
+
+    return clean_json(value, resource_map)
+
+
+@_touchpoint(
+    "moto.cloudformation.models.CloudFormationBackend.create_change_set",
+    "the FAILED change set CloudFormation makes for an update that changes nothing "
+    "(moto's CreateChangeSet answers a ValidationError instead)",
+)
+def create_change_set(account: str, region: str, **arguments: Any) -> tuple[str, str]:
+    """``(change set id, stack id)`` from moto's backend method, bypassing its request checks."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    backend = cloudformation_backends[account][region]
+    change_set_id, stack_id = backend.create_change_set(**arguments)
+    return str(change_set_id), str(stack_id)
+
+
+def iter_touchpoints() -> Iterator[tuple[str, str]]:
+    """``(touchpoint, purpose)`` for every internal the kit uses."""
+    yield from sorted(TOUCHPOINTS.items())
+
+
+# moto's warnings -------------------------------------------------------------------------------
+
+_QUIETED_TYPES: set[str] = set()
+
+
+class _QuietAboutFilledInTypes(logging.Filter):
+    """Drop moto's "No Moto CloudFormation support for <type>" for the types the kit fills in."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg == _NO_SUPPORT_LOG and record.args and record.args[0] in _QUIETED_TYPES)
+
+
+#: moto's wording, matched exactly: if it changes, the canary test for this touchpoint fails.
+_NO_SUPPORT_LOG = "No Moto CloudFormation support for %s"
+_NO_SUPPORT_WARNING = "Tried to parse {kind} but it's not supported by moto's CloudFormation implementation"
+_QUIET = _QuietAboutFilledInTypes()
+
+
+@_touchpoint(
+    "moto.cloudformation.parsing: the 'No Moto CloudFormation support' log line and 'Tried to parse' warning",
+    "silence moto's 'not supported' messages for the resource types the kit applies itself, so a learner's "
+    "execute_change_set cell shows nothing misleading",
+)
+def quiet_unsupported_resource_warnings(kinds: tuple[str, ...]) -> None:
+    """Silence moto's log line and warning about ``kinds`` (resource types the kit fills in itself)."""
+    _QUIETED_TYPES.update(kinds)
+    moto_logger = logging.getLogger("moto")  # moto.cloudformation.parsing logs on "moto"
+    if _QUIET not in moto_logger.filters:
+        moto_logger.addFilter(_QUIET)
+    for kind in kinds:
+        warnings.filterwarnings(
+            "ignore", message=re.escape(_NO_SUPPORT_WARNING.format(kind=kind)), category=UserWarning
+        )
