@@ -1,6 +1,7 @@
 # workmail-sandbox: two commands do everything.
 #   make lab    create .venv if needed, install the kit, start JupyterLab on notebooks/ (sandbox mode)
-#   make test   create .venv if needed, install the kit, run the whole test suite, notebooks included
+#   make test   create .venv if needed, install the kit, lint (ruff), type-check (mypy), run the whole test suite
+#   make lint   ruff and mypy only
 #   make screenshots  drive JupyterLab in Chromium (tests/test_browser.py) and save docs/images/*.jpg
 # Override the interpreter with `make PYTHON=python3.12 test`.
 
@@ -12,11 +13,12 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root unless told; containers and CI machines run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--ServerApp.allow_root=True,)
 
-.PHONY: lab test install bench strip screenshots clean help
+.PHONY: lab test lint install bench strip screenshots clean help
 
 help:
 	@echo "make lab    - start JupyterLab on notebooks/ in sandbox mode (http://127.0.0.1:$(PORT)/lab)"
-	@echo "make test   - run the tests and every notebook (nbval)"
+	@echo "make test   - lint (ruff), type-check (mypy), run the tests and every notebook (nbval)"
+	@echo "make lint   - ruff and mypy only"
 	@echo "make bench  - run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make strip  - strip notebook outputs before committing"
 	@echo "make screenshots - run the browser test and save its screenshots in docs/images (needs: apt-get install chromium)"
@@ -27,7 +29,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,dev,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,dev,lint,browser]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -36,11 +38,16 @@ lab: $(STAMP)
 	WORKMAIL_SANDBOX_MODE=sandbox $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.open_browser=False --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
+lint: $(STAMP)
+	$(BIN)/ruff check workmail_sandbox tests benchmarks data examples
+	$(BIN)/mypy
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; \
+		$(BIN)/python $$script || { echo "make bench: $$script missed a target or failed (see above)"; exit 1; }; done
 
 strip: $(STAMP)
 	$(BIN)/nbstripout --keep-count notebooks/*.ipynb notebooks/solutions/*.ipynb

@@ -25,7 +25,9 @@ class Paired:
     pairs: int
 
 
-def paired(candidate: Callable[[], object], baseline: Callable[[], object], *, pairs: int = 15, warmup: int = 2) -> Paired:
+def paired(
+    candidate: Callable[[], object], baseline: Callable[[], object], *, pairs: int = 15, warmup: int = 2
+) -> Paired:
     """Time ``candidate`` and ``baseline`` alternately; medians and the median ratio."""
     for _ in range(warmup):
         candidate()

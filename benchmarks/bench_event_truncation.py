@@ -46,7 +46,10 @@ def main() -> int:
         recipients = [f"user{i:07d}@example.com" for i in range(n)]
         full = {
             "summaryVersion": "2018-10-10",
-            "envelope": {"mailFrom": {"address": "sender@example.org"}, "recipients": [{"address": a} for a in recipients]},
+            "envelope": {
+                "mailFrom": {"address": "sender@example.org"},
+                "recipients": [{"address": a} for a in recipients],
+            },
             "subject": "Quarterly report",
             "messageId": "00000000-0000-0000-0000-000000000000",
             "invocationId": "00000000000000000000000000000000",
@@ -56,10 +59,10 @@ def main() -> int:
         size = len(json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode())
         assert size > PAYLOAD_LIMIT_BYTES, "every size must be over 128 KB"
 
-        def candidate():
+        def candidate(recipients=recipients):
             return build_event(mail_from="sender@example.org", recipients=recipients, subject="Quarterly report")
 
-        def baseline():
+        def baseline(full=full):
             return json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode()
 
         event = candidate()

@@ -1,29 +1,53 @@
 """The sandbox: cold start, the runtime's per-invocation overhead, and lambda.invoke (issue #3).
 
 Three measurements, each paired with its baseline in the same run (this VM's
-speed drifts by 20-40 % over minutes, see perf-anchors.md):
+speed drifts by 20-40 % over minutes; ``docs/performance.md`` §1):
 
 1. **Cold start**, whole fresh processes run in turn (order reversed every other
-   round): the kit's cold start (import the kit, ``sandbox.start()``,
-   ``deploy_app()`` of hello-world through the emulated SAR, an organization from
-   ``lessons.create_example_organization`` and ``lessons.grant_workmail``) against
-   a process that only imports what that needs (``boto3``, ``moto``,
-   ``moto.cloudformation.parsing``, ``samtranslator``). Target: median per-round
-   ratio <= 1.5. For reading it, also: the same baseline with ``rfc3987_syntax``
-   blocked as the sandbox blocks it (``_block_slow_optional_imports``), and a
-   bare ``import moto`` + ``mock_aws().start()``. The kit's split is measured
-   inside the child and reported back as JSON.
+   round), wall time from spawn to exit: the kit's cold start (import the kit,
+   ``sandbox.start()``, ``deploy_app()`` of hello-world through the emulated SAR,
+   an organization from ``lessons.create_example_organization`` and
+   ``lessons.grant_workmail``).
+   Baseline: a process that only imports what that work needs (``boto3``,
+   ``moto``, ``moto.cloudformation.parsing``, ``samtranslator``) and, like the
+   kit, skips the ``rfc3987_syntax`` import (``_block_slow_optional_imports``
+   in ``workmail_sandbox/sandbox.py`` keeps jsonschema from building
+   rfc3987-syntax's grammar, about 1.4 s of wall time here; §4 of
+   ``docs/performance.md``).
+   A baseline that paid for that import would flatter the kit by the cost of an
+   import the kit never makes; this one does the least the task needs.
+   Target: median per-round ratio <= 2.4. Measured (medians of 5 rounds): on
+   a quiet machine 2.01, 2.07, 2.17, 2.15, 2.05, 2.03 (per round 1.66-2.44);
+   with another test run loading it (load indicator 1.28 and 1.09) 1.68 and
+   1.95: load slows the short baseline more and pulls the ratio down, so a miss
+   is a real regression, while a heavily loaded run can hide one. The kit's
+   extra is mostly ``deploy_app`` (about 1.8 s: the CloudFormation and SAM
+   transform, moto's backends) and a bigger heap to tear down at exit. 2.4 is
+   met with 10-20 % to spare and catches a regression of about 0.5 s (+16 %),
+   e.g. losing the rfc3987 skip (an estimated 3x).
+   For reading only: kit / the same imports with ``rfc3987_syntax`` imported
+   (jsonschema's default; about 1.05x), and kit / a bare ``import moto`` +
+   ``mock_aws().start()`` (about 10x). The kit's split is measured inside the
+   child and reported back as JSON.
 2. **Runtime overhead per invocation**, one process: ``sb.runtime.invoke(fn,
    event)`` on a no-op handler (deployed with boto3 ``lambda.create_function``
    from a zip) against calling the same handler function object directly,
-   alternately; the median of the per-pair differences. Target: < 1 ms.
+   alternately; the median of the per-pair differences. The direct call is the
+   floor: the handler's own work, nothing else. Target: < 1 ms (measured
+   0.09-0.22 ms in five runs).
 3. **boto3 ``lambda.invoke``** with the runtime installed (the handler runs)
    against moto's own non-executing invoke (runtime uninstalled: moto echoes
    the payload), in alternating blocks; ``install()``/``uninstall()`` and the
-   cold start after each install stay outside the timed calls. Target: median
-   per-block ratio <= 1.5.
+   cold start after each install stay outside the timed calls. moto's invoke is
+   the floor for an invoke request through boto3 (the request, moto's dispatch,
+   the response), with no handler run. Target: median per-block ratio <= 1.5
+   (measured 1.50, 1.34, 1.36, 1.37, 1.29 in five runs: close to the target).
 
-Exit status 1 with ``--check`` when a target is missed.
+The script exits 1 when a target is missed, naming it with the measured value
+and the target (``make bench`` stops).
+
+Run: ``.venv/bin/python benchmarks/bench_sandbox.py`` (``--pairs N`` cold-start
+rounds, default 5; ``--skip-cold`` for sections 2 and 3 only).
 """
 
 from __future__ import annotations
@@ -42,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _processes import Case, alternate, environment_note, round_ratios  # noqa: E402
 from _timing import Targets, verdict  # noqa: E402
 
-COLD_TARGET = 2.5  # provisional
+COLD_TARGET = 2.4  # kit / baseline with rfc3987_syntax skipped; figures in the docstring
 OVERHEAD_TARGET_MS = 1.0
 INVOKE_TARGET = 1.5
 
@@ -102,7 +126,9 @@ def cold_start(pairs: int, warmup: int, targets: Targets) -> None:
     kit = Case("kit", "kit: import, start, deploy_app, org + grant_workmail", KIT_CODE)
     # The baseline skips exactly what the kit skips (nothing, if WORKMAIL_SANDBOX_KEEP_RFC3987 is set).
     skip = "" if os.environ.get("WORKMAIL_SANDBOX_KEEP_RFC3987") else SKIP_RFC3987
-    fair = Case("fair", "baseline: the imports, rfc3987_syntax skipped as the kit does", BASELINE_CODE.format(block=skip))
+    fair = Case(
+        "fair", "baseline: the imports, rfc3987_syntax skipped as the kit does", BASELINE_CODE.format(block=skip)
+    )
     full = Case("full", "the imports, rfc3987_syntax imported (jsonschema's default)", BASELINE_CODE.format(block=""))
     bare = Case("bare", "import moto + mock_aws().start()", BARE_CODE)
     cases = [kit, fair, full, bare]
@@ -116,7 +142,10 @@ def cold_start(pairs: int, warmup: int, targets: Targets) -> None:
     ok = targets.check("cold start, kit / baseline with rfc3987_syntax skipped (wall)", kit_vs_fair, COLD_TARGET)
 
     width = max(len(c.label) for c in cases)
-    print(f"   {'process':<{width}} {'wall s':>7} {'cpu s':>6} {'in child':>8}  {'kit/this wall':>13} {'(cpu)':>6}  target")
+    print(
+        f"   {'process':<{width}} {'wall s':>7} {'cpu s':>6} {'in child':>8}"
+        f"  {'kit/this wall':>13} {'(cpu)':>6}  target"
+    )
     for case in cases:
         wall = case.median(lambda r: r.wall_s)
         cpu = case.median(lambda r: r.cpu_s)
@@ -137,7 +166,8 @@ def cold_start(pairs: int, warmup: int, targets: Targets) -> None:
         + f" | interpreter start-up + exit {outside:.2f}"
     )
     fair_outside = fair.median(lambda r: r.wall_s - r.report["total"])
-    print(f"   baseline: imports {fair.median(lambda r: r.report['imports']):.2f} s | start-up + exit {fair_outside:.2f} s")
+    fair_imports = fair.median(lambda r: r.report["imports"])
+    print(f"   baseline: imports {fair_imports:.2f} s | start-up + exit {fair_outside:.2f} s")
     for case in cases[1:]:
         print(f"   per-round kit/{case.key:<4} wall ratios: " + " ".join(f"{x:.2f}" for x in ratio[case.key]))
     busy = statistics.median(r.wall_s / r.cpu_s for c in cases for r in c.runs if r.cpu_s > 0)
@@ -165,7 +195,9 @@ def _deploy_noop(sb) -> None:
         zf.writestr("noop.py", NOOP_SOURCE)
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
     role = sb.client("iam").create_role(RoleName="bench-noop-role", AssumeRolePolicyDocument=json.dumps(trust))
     sb.client("lambda").create_function(
@@ -239,7 +271,10 @@ def runtime_overhead(sb, reps: int, targets: Targets) -> None:
 
 
 def boto3_invoke(sb, blocks: int, per_block: int, targets: Targets) -> None:
-    print(f"\n3. boto3 lambda.invoke: runtime installed vs moto's own invoke ({blocks} block pairs x {per_block} calls)")
+    print(
+        f"\n3. boto3 lambda.invoke: runtime installed vs moto's own invoke"
+        f" ({blocks} block pairs x {per_block} calls)"
+    )
     lam = sb.client("lambda")
     payload = json.dumps(EVENT).encode()
     runtime = sb.runtime
@@ -283,16 +318,20 @@ def boto3_invoke(sb, blocks: int, per_block: int, targets: Targets) -> None:
     ratio = statistics.median(ratios)
     ok = targets.check("boto3 lambda.invoke, runtime installed / moto's echo", ratio, INVOKE_TARGET)
     print(f"   {'':<46} {'median ms':>10} {'p90 ms':>8}  {'ratio':>6}  target")
-    print(f"   {'lambda.invoke, runtime installed (runs handler)':<46} {statistics.median(installed_ms):>10.3f} {_pct(installed_ms, 0.9):>8.3f}")
     print(
-        f"   {'lambda.invoke, moto simple backend (echo)':<46} {statistics.median(moto_ms):>10.3f} {_pct(moto_ms, 0.9):>8.3f}"
-        f"  {ratio:>6.2f}  <= {INVOKE_TARGET}  {verdict(ok)}"
+        f"   {'lambda.invoke, runtime installed (runs handler)':<46} {statistics.median(installed_ms):>10.3f}"
+        f" {_pct(installed_ms, 0.9):>8.3f}"
+    )
+    print(
+        f"   {'lambda.invoke, moto simple backend (echo)':<46} {statistics.median(moto_ms):>10.3f}"
+        f" {_pct(moto_ms, 0.9):>8.3f}  {ratio:>6.2f}  <= {INVOKE_TARGET}  {verdict(ok)}"
     )
     print("   per-block ratios: " + " ".join(f"{x:.2f}" for x in ratios))
     med = {k: statistics.median(v) * 1000 for k, v in costs.items()}
     print(
         f"   outside the timed calls (median ms): install() {med['install']:.3f} | uninstall() {med['uninstall']:.3f}"
-        f" | first invoke after install (cold start) {med['first_installed']:.2f} | first after uninstall {med['first_moto']:.2f}"
+        f" | first invoke after install (cold start) {med['first_installed']:.2f}"
+        f" | first after uninstall {med['first_moto']:.2f}"
     )
     if not ok:
         print(f"   MISSED by {ratio / INVOKE_TARGET - 1:.0%}: ratio {ratio:.2f} against <= {INVOKE_TARGET}")

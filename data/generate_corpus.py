@@ -44,27 +44,21 @@ import mailbox
 import random
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["FORMATS", "generate_messages", "write_corpus", "main"]
 
 FORMATS = ("eml", "mbox", "maildir")
 
-BASE_DATE = _dt.datetime(2025, 11, 17, 0, 0, 0, tzinfo=_dt.timezone.utc)  # a Monday
+BASE_DATE = _dt.datetime(2025, 11, 17, 0, 0, 0, tzinfo=_dt.UTC)  # a Monday
 ORG_DOMAINS = ("example.com", "sales.example.com")
 
 # --- people -------------------------------------------------------------------------------
-_FIRST = (
-    "Alice Bob Carol Dave Erin Frank Grace Hana Ines Jamal Kira Leo Maya Noah Olivia Pavel "
-    "Quinn Rosa Sam Tara Umar Vera Wes Xenia Yusuf Zoe Adam Bea Cyril Dina Eli Fay Gus Hugo"
-).split()
-_LAST = (
-    "Martin Nguyen Diaz Okafor Walsh Moreau Kim Yilmaz Costa Wright Novak Fischer Singh Becker "
-    "Park Horak Adler Jimenez Osei Byrne Haddad Lindqvist Turner Petrova Demir Blake Ruiz Sato"
-).split()
-_EXT_FIRST = "Jordan Lena Carlos Mei Priya Tom Ana Ben Chloe Dev Ella Finn Gina Hiro Ivy Jonas".split()
-_EXT_LAST = "Reyes Vogt Mendes Tanaka Shah Ellis Souza Carter Laurent Patel Rossi Murphy".split()
+_FIRST = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Hana", "Ines", "Jamal", "Kira", "Leo", "Maya", "Noah", "Olivia", "Pavel", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Xenia", "Yusuf", "Zoe", "Adam", "Bea", "Cyril", "Dina", "Eli", "Fay", "Gus", "Hugo"]
+_LAST = ["Martin", "Nguyen", "Diaz", "Okafor", "Walsh", "Moreau", "Kim", "Yilmaz", "Costa", "Wright", "Novak", "Fischer", "Singh", "Becker", "Park", "Horak", "Adler", "Jimenez", "Osei", "Byrne", "Haddad", "Lindqvist", "Turner", "Petrova", "Demir", "Blake", "Ruiz", "Sato"]
+_EXT_FIRST = ["Jordan", "Lena", "Carlos", "Mei", "Priya", "Tom", "Ana", "Ben", "Chloe", "Dev", "Ella", "Finn", "Gina", "Hiro", "Ivy", "Jonas"]
+_EXT_LAST = ["Reyes", "Vogt", "Mendes", "Tanaka", "Shah", "Ellis", "Souza", "Carter", "Laurent", "Patel", "Rossi", "Murphy"]
 _NON_ASCII_NAMES = (
     "José Álvarez", "Zoë Müller", "Søren Kjær", "Łucja Wójcik", "François Lefèvre",
     "Ólafur Þórsson", "佐藤 美咲", "王芳", "Дмитрий Орлов", "Αλέξης Παππάς", "İpek Şahin",

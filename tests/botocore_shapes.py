@@ -18,7 +18,7 @@ streaming blob -> an object with ``read()``, e.g. ``StreamingBody``).
 from __future__ import annotations
 
 import datetime as _dt
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import botocore.session
@@ -26,7 +26,7 @@ import botocore.session
 __all__ = ["assert_error_code_modeled", "assert_matches_output_shape", "modeled_error_codes", "shape_problems"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _service_model(service: str) -> Any:
     return botocore.session.get_session().get_service_model(service)
 

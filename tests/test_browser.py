@@ -292,7 +292,7 @@ def test_lessons_03_and_04_in_jupyterlab_with_chromium(tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from workmail_sandbox import PAYLOAD_LIMIT_BYTES, SUBJECT_LIMIT_CHARS, build_event
-    from workmail_sandbox.mime import in_domains
+    from workmail_sandbox.mail import in_domains
     from workmail_sandbox.rules import RuleSet
 
     shots = SCREENSHOTS if SCREENSHOTS.is_absolute() else ROOT / SCREENSHOTS

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from workmail_sandbox import sandbox as sbx
-from workmail_sandbox.deploy import deploy_app
+from workmail_sandbox.deploy import deploy_app, install_app
 from workmail_sandbox.errors import SandboxError
-from workmail_sandbox.deploy import install_app
 
 
 @pytest.fixture

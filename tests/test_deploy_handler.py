@@ -12,7 +12,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from workmail_sandbox.errors import SandboxError
 from workmail_sandbox.deploy.handler import (
     BASIC_EXECUTION_POLICY_ARN,
     LAMBDA_TRUST_POLICY,
@@ -20,7 +19,8 @@ from workmail_sandbox.deploy.handler import (
     handler_source,
     zip_source,
 )
-from workmail_sandbox.runtime import Runtime
+from workmail_sandbox.errors import SandboxError
+from workmail_sandbox.lambda_runtime import Runtime
 
 REGION = "us-east-1"
 
@@ -213,9 +213,9 @@ def test_outside_the_sandbox_deploy_handler_needs_confirmation_and_tags_what_it_
     from moto import mock_aws
 
     from workmail_sandbox.aws import TAG_KEY, TAG_VALUE
+    from workmail_sandbox.deploy.handler import deploy_handler
     from workmail_sandbox.emulators import _core
     from workmail_sandbox.errors import ConfigurationError
-    from workmail_sandbox.deploy.handler import deploy_handler
 
     source = "def lambda_handler(event, context):\n    return {'actions': []}\n"
     monkeypatch.setattr(_core.STATE, "active", False)

@@ -26,11 +26,11 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from tests.botocore_shapes import assert_error_code_modeled, assert_matches_output_shape
-from workmail_sandbox.invocation import CURRENT_INVOCATION, Invocation
 from workmail_sandbox.emulators._core import STATE, install_hooks, register
 from workmail_sandbox.emulators.messageflow import CONTENT_WINDOW, SERVICE, ensure_managed_policies
 from workmail_sandbox.emulators.messageflow.models import moto_managed_policy_data
 from workmail_sandbox.errors import ConfigurationError, MessageParseError, SandboxError
+from workmail_sandbox.invocation import CURRENT_INVOCATION, Invocation
 from workmail_sandbox.workmail_service import message_arn
 
 SERVICE_NAME = "workmailmessageflow"

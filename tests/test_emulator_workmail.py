@@ -17,8 +17,8 @@ import re
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
 from botocore_shapes import assert_error_code_modeled, assert_matches_output_shape, modeled_error_codes
+
 from workmail_sandbox.emulators._core import install_hooks, register
 from workmail_sandbox.emulators.workmail import SERVICE, exceptions
 from workmail_sandbox.emulators.workmail.models import service_linked_role_arn

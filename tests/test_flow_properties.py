@@ -11,7 +11,7 @@ GetRawMessageContent, so every example is reproducible.
 
 A second property checks the flow's fast header reader
 (:func:`workmail_sandbox.flow.headers.header_facts`) against
-:class:`~workmail_sandbox.mime.ParsedMessage` on random address fields.
+:class:`~workmail_sandbox.mail.ParsedMessage` on random address fields.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from workmail_sandbox.emulators import _core
 from workmail_sandbox.flow import FlowSettings, RetryPolicy
-from workmail_sandbox.mime import parse_message
+from workmail_sandbox.mail import parse_message
 from workmail_sandbox.organization import OUTCOMES, Organization
 from workmail_sandbox.rules import (
     INBOUND_ACTIONS,

@@ -25,10 +25,10 @@ from botocore.stub import ANY, Stubber
 
 from workmail_sandbox.apps import App, catalog, get_app, load_template, required_capabilities_of
 from workmail_sandbox.deploy import deploy_app
-from workmail_sandbox.sam import transform_template
 from workmail_sandbox.emulators._core import install_hooks, register
 from workmail_sandbox.emulators.serverlessrepo import SERVICE
 from workmail_sandbox.errors import SandboxError
+from workmail_sandbox.sam import transform_template
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS.+BucketPolicy but it.s not supported:UserWarning")
 

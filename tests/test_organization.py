@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from workmail_sandbox.deploy.handler import deploy_handler
 from workmail_sandbox.errors import ConfigurationError, SandboxError
 from workmail_sandbox.events import SmtpEnvelope
 from workmail_sandbox.flow import FlowSettings, RetryPolicy
-from workmail_sandbox.deploy.handler import deploy_handler
-from workmail_sandbox.mime import parse_message
+from workmail_sandbox.mail import parse_message
 from workmail_sandbox.organization import OUTCOMES, Organization
 from workmail_sandbox.rules import Rule, RuleSet
 

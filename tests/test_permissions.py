@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from workmail_sandbox.errors import ConfigurationError, SandboxError
+from workmail_sandbox.iam import Principal, Request, evaluate
 from workmail_sandbox.permissions import workmail_bucket_policy, workmail_may_invoke
-from workmail_sandbox.policy import Principal, Request, evaluate
 
 EMAILS = Path(__file__).resolve().parent.parent / "data" / "emails"
 ORG = "m-" + "0123456789abcdef" * 2

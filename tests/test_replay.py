@@ -16,7 +16,8 @@ import pytest
 from workmail_sandbox import sandbox as sandbox_module
 from workmail_sandbox.errors import ConfigurationError, RuleError
 from workmail_sandbox.organization import OUTCOMES, Organization
-from workmail_sandbox.replay import REPLAY_COLUMNS, SAMPLE_DOMAINS, test_rule as rule_test
+from workmail_sandbox.replay import REPLAY_COLUMNS, SAMPLE_DOMAINS
+from workmail_sandbox.replay import test_rule as rule_test
 from workmail_sandbox.replay_folder import replay_folder
 from workmail_sandbox.rules import Evaluation
 
@@ -69,7 +70,7 @@ def corpus_org(workmail_sandbox, gen):
 
 def _expected_rows(gen, seed: int, n: int) -> tuple[int, dict[int, str]]:
     """Recipients WorkMail handles per message, and each message's direction, from the generator itself."""
-    from workmail_sandbox.mime import parse_message
+    from workmail_sandbox.mail import parse_message
 
     rows = 0
     directions = {}

@@ -613,7 +613,7 @@ def test_doc_pattern_add_a_recipient():
     address (added as BCC, To/CC unchanged) plus DEFAULT for all."""
     result = resolve(DOC_ADD_RECIPIENT)
     assert result.valid
-    assert actions_of(result) == {r: "DEFAULT" for r in [*RECIPIENTS, "new-recipient@example.com"]}
+    assert actions_of(result) == dict.fromkeys([*RECIPIENTS, "new-recipient@example.com"], "DEFAULT")
     assert result.added_recipients == ["new-recipient@example.com"]
 
 

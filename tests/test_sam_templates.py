@@ -8,7 +8,6 @@ from workmail_sandbox.apps import get_app
 from workmail_sandbox.errors import ConfigurationError
 from workmail_sandbox.sam import resource_capabilities
 
-
 # resource_capabilities -------------------------------------------------------------------
 
 

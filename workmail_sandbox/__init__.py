@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .aws import AwsAccount, connect
+from .deploy.handler import deploy_handler
 from .errors import (
     ConfigurationError,
     EventError,
@@ -36,17 +38,15 @@ from .events import (
     check_event,
     events_from_message,
 )
-from .mime import ParsedMessage, iter_messages, parse_message, read_eml
-from .responses import Action, Resolution, SyncResponse, check_response, resolve_response
-from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
-from .aws import AwsAccount, connect
-from .sandbox import Sandbox, start, stop
-from .deploy.handler import deploy_handler
 from .flow.results import FlowResult
 from .flow.settings import FlowSettings, RetryPolicy
+from .mail import ParsedMessage, iter_messages, parse_message, read_eml
 from .organization import Organization
 from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
+from .responses import Action, Resolution, SyncResponse, check_response, resolve_response
 from .rules import Rule, RuleSet
+from .sandbox import Sandbox, start, stop
+from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
 
 try:
     __version__ = version("workmail-sandbox")

@@ -20,10 +20,15 @@ Rules:
 
 The kit is tested with the versions ``pyproject.toml`` allows; docs/moto.md
 explains what each touchpoint is for.
+
+One concept: the adapter between the kit and moto's/botocore's internals. It
+is one module on purpose, so that every internal the kit touches is in one
+file (and one canary suite); its sections follow moto's services.
 """
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import functools
 import json
@@ -65,6 +70,14 @@ __all__ = [
     "stack_template",
     "unregister_builtin_handlers",
     "write_log_events",
+    "LAMBDA_FUNCTION_ATTRIBUTES",
+    "get_lambda_function",
+    "get_lambda_policy",
+    "lambda_backend",
+    "lambda_invoke_patched",
+    "lambda_request_error",
+    "patch_lambda_invoke",
+    "unpatch_lambda_invoke",
 ]
 
 
@@ -428,7 +441,7 @@ def cloudformation_stack(account: str, region: str, stack_id: str) -> Any:
 )
 def stack_resources(stack: Any) -> dict[str, Any]:
     """Logical id -> moto's resource object, for what the stack created."""
-    resource_map = _attribute(stack, "resource_map", "FakeStack.resource_map")
+    resource_map = _attribute(stack, "resource_map", "Stack.resource_map")
     parsed = _attribute(resource_map, "_parsed_resources", "ResourceMap._parsed_resources")
     if not isinstance(parsed, dict):
         raise _changed("ResourceMap._parsed_resources", f"expected a dict, found {type(parsed).__name__}")
@@ -436,7 +449,7 @@ def stack_resources(stack: Any) -> dict[str, Any]:
 
 
 @_touchpoint(
-    "moto.cloudformation.models.FakeStack.template_dict / output_map / _create_output_map",
+    "moto.cloudformation.models.Stack.template_dict / output_map / _create_output_map",
     "moto leaves a stack's Outputs empty after ExecuteChangeSet; its own resolver rebuilds them",
 )
 def rebuild_stack_outputs(stack: Any, template: dict[str, Any]) -> None:
@@ -445,27 +458,27 @@ def rebuild_stack_outputs(stack: Any, template: dict[str, Any]) -> None:
     moto's own parse of the stack's JSON goes through the pure-Python YAML loader
     (~0.1 s): the template is at hand, and ``stack.template`` is ``json.dumps`` of it.
     """
-    _attribute(stack, "template_dict", "FakeStack.template_dict")
-    create_output_map = _attribute(stack, "_create_output_map", "FakeStack._create_output_map")
+    _attribute(stack, "template_dict", "Stack.template_dict")
+    create_output_map = _attribute(stack, "_create_output_map", "Stack._create_output_map")
     stack.template_dict = template
     stack.output_map = create_output_map()
 
 
 @_touchpoint(
-    "moto.cloudformation.parsing.ResourceMap.input_parameters / FakeStack.parameters",
+    "moto.cloudformation.parsing.ResourceMap.input_parameters / Stack.parameters",
     "the parameters a change set gave the stack (moto leaves the old ones after ExecuteChangeSet)",
 )
 def refresh_stack_parameters(stack: Any) -> None:
     """Set the stack's parameters from its resource map's input parameters."""
-    resource_map = _attribute(stack, "resource_map", "FakeStack.resource_map")
+    resource_map = _attribute(stack, "resource_map", "Stack.resource_map")
     stack.parameters = dict(_attribute(resource_map, "input_parameters", "ResourceMap.input_parameters") or {})
 
 
-@_touchpoint("moto.cloudformation.models.FakeStack._parse_template", "a stack's template as a dict")
+@_touchpoint("moto.cloudformation.models.Stack._parse_template", "a stack's template as a dict")
 def stack_template(stack: Any) -> dict[str, Any]:
     """The stack's current template, parsed."""
-    _attribute(stack, "_parse_template", "FakeStack._parse_template")()
-    return dict(_attribute(stack, "template_dict", "FakeStack.template_dict"))
+    _attribute(stack, "_parse_template", "Stack._parse_template")()
+    return dict(_attribute(stack, "template_dict", "Stack.template_dict"))
 
 
 @_touchpoint(
@@ -531,3 +544,260 @@ def quiet_unsupported_resource_warnings(kinds: tuple[str, ...]) -> None:
         warnings.filterwarnings(
             "ignore", message=re.escape(_NO_SUPPORT_WARNING.format(kind=kind)), category=UserWarning
         )
+
+
+# S3 objects and IAM roles, as the Message Flow emulator reads them -------------------------------
+
+
+@_touchpoint(
+    "moto.s3.models.s3_backends.bucket_accounts / S3Backend.buckets",
+    "find a bucket by name in any account, as S3's global namespace does (PutRawMessageContent reads it)",
+)
+def find_s3_bucket(bucket_name: str) -> Any:
+    """moto's bucket object for ``bucket_name`` in whatever account owns it, or None."""
+    from moto.s3.models import s3_backends
+
+    owner = _attribute(s3_backends, "bucket_accounts", "s3_backends.bucket_accounts").get(bucket_name)
+    if owner is None:
+        return None
+    partition, account = owner
+    return _attribute(s3_backends[account][partition], "buckets", "S3Backend.buckets").get(bucket_name)
+
+
+@_touchpoint(
+    "moto.s3.models.FakeBucket.keys.getlist / FakeKey",
+    "every version of an object, oldest first; a version that is not a FakeKey is a delete marker",
+)
+def s3_object_versions(bucket: Any, key: str) -> list[tuple[str | None, bytes | None]]:
+    """``(version id, body)`` for each version of ``key``, oldest first; body None for a delete marker."""
+    from moto.s3.models import FakeKey
+
+    getlist = _attribute(_attribute(bucket, "keys", "FakeBucket.keys"), "getlist", "FakeBucket.keys.getlist")
+    versions = []
+    for version in getlist(key, default=[]) or []:
+        version_id = getattr(version, "version_id", None)  # noqa: B009 - delete markers may lack it; None is "null"
+        versions.append((version_id, bytes(version.value) if isinstance(version, FakeKey) else None))
+    return versions
+
+
+@_touchpoint(
+    "moto.iam.models.IAMBackend.roles / Role.policies / Role.managed_policies / ManagedPolicy.versions",
+    "the documents of a role's inline and attached managed policies, which the Message Flow emulator evaluates",
+)
+def role_policy_documents(account: str, partition: str, role_arn: str) -> list[tuple[str, Any]] | None:
+    """``(name, document)`` for each inline and attached managed policy of a role; None if no such role."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account][partition]
+    roles = _attribute(backend, "roles", "IAMBackend.roles")
+    role = next((r for r in roles.values() if r.arn == role_arn), None)
+    if role is None:
+        return None
+    documents: list[tuple[str, Any]] = []
+    for name, document in _attribute(role, "policies", "Role.policies").items():
+        documents.append((f"{role.name}/{name}", document))
+    for arn, managed in _attribute(role, "managed_policies", "Role.managed_policies").items():
+        default = next((v for v in managed.versions if v.is_default), None)
+        if default is not None and default.document:
+            documents.append((arn.rsplit("/", 1)[-1], default.document))
+    return documents
+
+
+# Other services' state the WorkMail emulator consults ----------------------------------------
+
+
+@_touchpoint("moto.logs.models.logs_backends: LogsBackend.groups", "does a CloudWatch Logs group exist")
+def log_group_exists(account: str, region: str, name: str) -> bool:
+    """Does moto's CloudWatch Logs hold the group ``name``?"""
+    from moto.logs.models import logs_backends
+
+    return name in _attribute(logs_backends[account][region], "groups", "LogsBackend.groups")
+
+
+@_touchpoint("moto.ds.models.ds_backends: DirectoryServiceBackend.directories", "a Directory Service directory by id")
+def ds_directory(account: str, region: str, directory_id: str) -> Any:
+    """moto's Directory Service directory with this id, or None."""
+    from moto.ds.models import ds_backends
+
+    return _attribute(ds_backends[account][region], "directories", "DirectoryServiceBackend.directories").get(directory_id)
+
+
+# Lambda ----------------------------------------------------------------------------------------
+
+#: What the local Lambda runtime reads of moto's ``LambdaFunction`` (the canary checks each one).
+LAMBDA_FUNCTION_ATTRIBUTES = (
+    "function_name",
+    "function_arn",
+    "version",
+    "handler",
+    "run_time",
+    "package_type",
+    "memory_size",
+    "timeout",
+    "role",
+    "environment_vars",
+    "code_sha_256",
+    "code_bytes",
+    "logs_group_name",
+)
+
+#: The ``?Qualifier=`` of the Invoke request moto is answering (its LambdaResponse.invoke drops it).
+_LAMBDA_QUALIFIER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "workmail_sandbox_lambda_qualifier", default=None
+)
+#: moto's own ``LambdaSimpleBackend.invoke`` and ``LambdaResponse.invoke`` while the kit's are in.
+_LAMBDA_ORIGINALS: dict[str, Any] = {}
+
+
+@_touchpoint(
+    "moto.awslambda.utils.get_backend",
+    "the Lambda backend of an account and Region (moto's Docker-less one when lambda_simple is in use): "
+    "the runtime reads deployed functions and their resource policies there",
+)
+def lambda_backend(account: str, region: str) -> Any:
+    """moto's Lambda backend for ``account`` in ``region``."""
+    from moto.awslambda import utils
+
+    return _attribute(utils, "get_backend", "moto.awslambda.utils.get_backend")(account, region)
+
+
+def _lambda_client_error() -> Any:
+    from moto.awslambda import exceptions
+
+    return _attribute(exceptions, "LambdaClientError", "moto.awslambda.exceptions.LambdaClientError")
+
+
+@_touchpoint(
+    "moto.awslambda.models.LambdaBackend.get_function / moto.awslambda.exceptions.LambdaClientError "
+    "(error_type, message) / LambdaFunction attributes",
+    "the deployed function (code, configuration) a name, ARN and qualifier name; moto's 'not found' "
+    "becomes botocore's ClientError, as lambda.invoke raises it",
+)
+def get_lambda_function(
+    account: str, region: str, name: str, qualifier: str | None = None, *, operation: str = "Invoke"
+) -> Any:
+    """moto's function object (attributes :data:`LAMBDA_FUNCTION_ATTRIBUTES`), or ``ClientError``.
+
+    A function or qualifier moto does not know raises botocore's ``ClientError``
+    with moto's error code (``ResourceNotFoundException``) for ``operation``.
+    """
+    from botocore.exceptions import ClientError
+
+    backend = lambda_backend(account, region)
+    get_function = _attribute(backend, "get_function", "LambdaBackend.get_function")
+    try:
+        return get_function(name, qualifier)
+    except _lambda_client_error() as error:
+        code = _attribute(error, "error_type", "LambdaClientError.error_type")
+        message = _attribute(error, "message", "LambdaClientError.message")
+        raise ClientError({"Error": {"Code": code, "Message": message}}, operation) from None
+
+
+@_touchpoint(
+    "moto.awslambda.models.LambdaBackend.get_policy",
+    "a function's resource-based policy (the JSON text GetPolicy returns under 'Policy'), for WorkMail's "
+    "permission check",
+)
+def get_lambda_policy(account: str, region: str, name: str, qualifier: str | None = None) -> str | None:
+    """The function's resource policy document (JSON text); None without a policy or without the function."""
+    backend = lambda_backend(account, region)
+    get_policy = _attribute(backend, "get_policy", "LambdaBackend.get_policy")
+    try:
+        answer = get_policy(name, qualifier)
+    except _lambda_client_error():
+        return None
+    return str(json.loads(answer)["Policy"])
+
+
+@_touchpoint(
+    "moto.core.exceptions.JsonRESTError",
+    "the error moto's request layer turns into a Lambda error response (InvalidRequestContentException "
+    "for a payload that is not JSON)",
+)
+def lambda_request_error(code: str, message: str) -> Exception:
+    """An exception that moto answers as the Lambda error ``code`` (raise it inside an Invoke request)."""
+    from moto.core import exceptions
+
+    error_class = _attribute(exceptions, "JsonRESTError", "moto.core.exceptions.JsonRESTError")
+    return error_class(code, message)
+
+
+def _own_method(cls: Any, name: str, touchpoint: str) -> Any:
+    """``cls.__dict__[name]`` (defined on the class itself, not inherited), or MotoInternalsChanged."""
+    try:
+        return vars(cls)[name]
+    except KeyError:
+        raise _changed(touchpoint, f"{cls.__name__} no longer defines {name!r}") from None
+
+
+@_touchpoint(
+    "moto.awslambda_simple.models.LambdaSimpleBackend.invoke(function_name, qualifier, body, headers, "
+    "response_headers) / moto.awslambda.responses.LambdaResponse.invoke (querystring)",
+    "moto's Lambda without Docker echoes the payload; the kit replaces its invoke so lambda.invoke runs "
+    "the code, and keeps the request's ?Qualifier= that moto's response layer drops",
+)
+def patch_lambda_invoke(handler: Callable[..., bytes]) -> None:
+    """Make ``lambda.invoke`` (moto, no Docker) call ``handler`` (idempotent; the last handler wins).
+
+    ``handler(fn, account=, region=, function_name=, qualifier=, body=, headers=,
+    response_headers=)`` gets moto's function object (``ResourceNotFoundException``
+    is raised before, as Lambda does) and returns the response payload; it may set
+    ``response_headers`` and raise :func:`lambda_request_error`.
+    """
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    _LAMBDA_ORIGINALS["handler"] = handler
+    if "backend_invoke" in _LAMBDA_ORIGINALS:
+        return
+    backend_invoke = _own_method(LambdaSimpleBackend, "invoke", "LambdaSimpleBackend.invoke")
+    response_invoke = _own_method(LambdaResponse, "invoke", "LambdaResponse.invoke")
+
+    def invoke_response(self: Any) -> Any:
+        querystring = _attribute(self, "querystring", "LambdaResponse.querystring")
+        token = _LAMBDA_QUALIFIER.set(querystring.get("Qualifier", [None])[0])
+        try:
+            return response_invoke(self)
+        finally:
+            _LAMBDA_QUALIFIER.reset(token)
+
+    def invoke_backend(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        run = _LAMBDA_ORIGINALS.get("handler")
+        if run is None:  # pragma: no cover - unpatched mid-request
+            return backend_invoke(self, function_name, qualifier, body, headers, response_headers)
+        qualifier = qualifier or _LAMBDA_QUALIFIER.get()
+        fn = _attribute(self, "get_function", "LambdaSimpleBackend.get_function")(function_name, qualifier)
+        return run(
+            fn,
+            account=_attribute(self, "account_id", "LambdaSimpleBackend.account_id"),
+            region=_attribute(self, "region_name", "LambdaSimpleBackend.region_name"),
+            function_name=function_name,
+            qualifier=qualifier,
+            body=body,
+            headers=headers,
+            response_headers=response_headers,
+        )
+
+    _LAMBDA_ORIGINALS["backend_invoke"] = backend_invoke
+    _LAMBDA_ORIGINALS["response_invoke"] = response_invoke
+    LambdaSimpleBackend.invoke = invoke_backend  # type: ignore[method-assign]
+    LambdaResponse.invoke = invoke_response  # type: ignore[method-assign]
+
+
+def unpatch_lambda_invoke() -> None:
+    """Put moto's own ``invoke`` methods back (a no-op when :func:`patch_lambda_invoke` did not run)."""
+    _LAMBDA_ORIGINALS.pop("handler", None)
+    if "backend_invoke" not in _LAMBDA_ORIGINALS:
+        return
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    LambdaSimpleBackend.invoke = _LAMBDA_ORIGINALS.pop("backend_invoke")  # type: ignore[method-assign]
+    LambdaResponse.invoke = _LAMBDA_ORIGINALS.pop("response_invoke")  # type: ignore[method-assign]
+
+
+def lambda_invoke_patched() -> bool:
+    """Does ``lambda.invoke`` currently run the kit's handler?"""
+    return "backend_invoke" in _LAMBDA_ORIGINALS

@@ -65,7 +65,7 @@ def _print_json(value: Any, indent: int | None) -> None:
 
 def _cmd_event(args: argparse.Namespace) -> int:
     from .events import SmtpEnvelope, events_from_message
-    from .mime import parse_message
+    from .mail import parse_message
 
     message = parse_message(_read_bytes(args.file), headers_only=True)
     envelope = SmtpEnvelope(mail_from=args.mail_from, recipients=args.rcpt or None)

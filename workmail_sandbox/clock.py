@@ -18,11 +18,11 @@ class SimulatedClock:
 
     def __init__(self, start: _dt.datetime | None = None) -> None:
         self._lock = threading.Lock()
-        self._now = self._aware(start) if start else _dt.datetime.now(_dt.timezone.utc)
+        self._now = self._aware(start) if start else _dt.datetime.now(_dt.UTC)
 
     @staticmethod
     def _aware(value: _dt.datetime) -> _dt.datetime:
-        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
 
     def now(self) -> _dt.datetime:
         """The simulated current time (timezone-aware, UTC)."""

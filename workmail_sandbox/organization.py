@@ -19,8 +19,8 @@ The organization itself is the emulated ``workmail`` service's (created through
 the real boto3 ``workmail`` client, so its id, ARN, domains, users and groups
 are what ``describe_organization``, ``list_users``... return). The rules, the
 mailboxes, the outbox and the event log live on this object: AWS has no API
-for flow rules (facts 4.5) and mailbox contents are reached through IMAP/EWS
-(facts 3.1), so they are sandbox-only.
+for flow rules (docs/aws-behaviour.md §4.5) and mailbox contents are reached through IMAP/EWS
+(aws-behaviour §3.1), so they are sandbox-only.
 
 How one message is routed (:meth:`Organization.receive` / :meth:`Organization.send`)
 ------------------------------------------------------------------------------------
@@ -30,14 +30,14 @@ How one message is routed (:meth:`Organization.receive` / :meth:`Organization.se
    envelope when given, else To, Cc and Bcc. Inbound, only recipients in the
    organization's domains are WorkMail's; the others are listed in
    ``FlowResult.skipped`` (the sending server delivers them itself).
-2. **SES first** (inbound; facts 4.1): with ``X-SES-Virus-Verdict: FAIL``
+2. **SES first** (inbound; aws-behaviour §4.1): with ``X-SES-Virus-Verdict: FAIL``
    the default setting blocks the message before any rule runs (see
    :class:`~workmail_sandbox.flow.FlowSettings` ``virus_verdict``).
-3. **Rules per recipient** (email-flows.md; facts 4.4):
+3. **Rules per recipient** (email-flows.md; aws-behaviour §4.4):
    :meth:`RuleSet.evaluate_recipients`, the ``Sender`` header tried before
    ``From`` inbound, recipient and (Sender or From) outbound; the rule set's
    precedence settings decide which rules win and which Run Lambda rules run.
-4. **Run Lambda** (lambda.md; facts 2.1-2.5): one invocation per rule per
+4. **Run Lambda** (lambda.md; aws-behaviour §2.1-§2.5): one invocation per rule per
    SMTP conversation, with an event built by ``events_from_message`` for the
    recipients the rule covers in that conversation. Each conversation's copy
    is first put in transit (``sandbox.put_message_in_transit``) so the

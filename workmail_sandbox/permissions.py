@@ -11,17 +11,28 @@ Policies are evaluated by :mod:`workmail_sandbox.iam`.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, NamedTuple
 
+from botocore.exceptions import ClientError
+
+from . import _moto
+from .emulators._core import STATE
 from .errors import ConfigurationError, SandboxError
+from .iam import PolicyError, Principal, Request, evaluate
 from .workmail_service import organization_arn, service_principal
 
-__all__ = ["InvokeCheck", "workmail_bucket_policy", "workmail_may_invoke"]
+__all__ = ["InvokeCheck", "workmail_bucket_policy", "workmail_invoke_decision", "workmail_may_invoke"]
 
 _ORGANIZATION_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):workmail:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"organization/(?P<id>m-[0-9a-f]{32})"
+)
+#: A Lambda function ARN, with an optional version or alias (the runtime's own pattern).
+_FUNCTION_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"function:(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>[a-zA-Z0-9$_-]+))?$"
 )
 
 
@@ -51,18 +62,77 @@ def workmail_may_invoke(function_arn: str, organization_arn: str) -> InvokeCheck
             fix="use describe_organization(OrganizationId=...)['ARN'], "
             "e.g. arn:aws:workmail:us-east-1:123456789012:organization/m-<32 hex digits>",
         )
-    from .sandbox import current
-
-    sb = current()
-    if sb is None or getattr(sb, "runtime", None) is None:
+    if not STATE.active:
         raise SandboxError(
             "workmail_may_invoke asks the sandbox's Lambda runtime, and the sandbox is not running.",
             fix="start it first (lessons.setup(2) or workmail_sandbox.sandbox.start())",
         )
-    allowed, reason = sb.runtime.check_workmail_permission(
+    return workmail_invoke_decision(
         function_arn, organization_arn=organization_arn, region=match["region"], account=match["account"]
     )
-    return InvokeCheck(bool(allowed), reason)
+
+
+def workmail_invoke_decision(function_arn: str, *, organization_arn: str, region: str, account: str) -> InvokeCheck:
+    """May WorkMail (organization ``organization_arn``, in ``region`` and ``account``) invoke ``function_arn``?
+
+    Checks what WorkMail checks: the function is in the organization's Region
+    and account, and its resource policy lets ``workmail.<region>.amazonaws.com``
+    call ``lambda:InvokeFunction`` with ``aws:SourceArn`` = the organization ARN
+    and ``aws:SourceAccount`` = the account. ``function_arn`` may also be a name
+    (``name[:qualifier]``) in the organization's Region and account. Reads the
+    function and its policy from moto (sandbox only).
+    """
+    principal = service_principal(region)
+    match = _FUNCTION_ARN.match(function_arn)
+    if match:
+        fn_region, fn_account = match["region"], match["account"]
+        name, qualifier = match["name"], match["qualifier"]
+    else:
+        fn_region, fn_account = region, account
+        name, _, qualifier = function_arn.partition(":")
+        qualifier = qualifier or None
+    same_place = "Lambda email flow rules reference only functions in the same Region and account as the organization"
+    if fn_region != region:
+        return InvokeCheck(False, f"the function is in {fn_region} but the organization is in {region}: {same_place}")
+    if fn_account != account:
+        return InvokeCheck(
+            False,
+            f"the function is in account {fn_account} but the organization is in account {account}: {same_place}",
+        )
+    try:
+        fn = _moto.get_lambda_function(account, region, name, qualifier, operation="GetFunction")
+    except ClientError:
+        return InvokeCheck(
+            False,
+            f"there is no function {name!r} in {region} (account {account}): deploy it first, "
+            "or fix the function ARN in the rule",
+        )
+    add_permission = (
+        f"run add-permission as in lesson 02 (Principal='{principal}', Action='lambda:InvokeFunction', "
+        f"SourceArn='{organization_arn}')"
+    )
+    policy = _moto.get_lambda_policy(account, region, name, qualifier)
+    if policy is None:
+        return InvokeCheck(
+            False, f"the function {name} has no resource-based policy, so WorkMail may not invoke it: {add_permission}"
+        )
+    document = json.loads(policy)
+    resource = function_arn if match else fn.function_arn
+    request = Request(
+        "lambda:InvokeFunction",
+        resource,
+        principal=Principal("Service", principal),
+        context={"aws:SourceArn": organization_arn, "aws:SourceAccount": account},
+    )
+    try:
+        decision = evaluate([document], request, kind="resource")
+    except PolicyError as error:
+        return InvokeCheck(False, f"the function's policy cannot be evaluated: {error}")
+    if decision.allowed:
+        return InvokeCheck(True, f"WorkMail ({principal}) may invoke {name}: {decision.reason}")
+    if decision.checks and all(check.failed == "principal" for check in decision.checks if check.effect == "Allow"):
+        return InvokeCheck(False, f"the function's policy has no statement for {principal}: {add_permission}")
+    return InvokeCheck(False, f"the function's policy does not let {principal} invoke it: {decision.reason}")
 
 
 # The Message Flow API's S3Reference.bucket constraint (botocore model): 3-63

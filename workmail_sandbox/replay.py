@@ -2,7 +2,7 @@
 
 * :func:`replay` (also ``Organization.replay``): route every message of a
   folder of ``.eml`` files, an mbox file or a Maildir (read one at a time with
-  :func:`workmail_sandbox.mime.iter_messages`, so a large corpus never sits in
+  :func:`workmail_sandbox.mail.iter_messages`, so a large corpus never sits in
   memory) and return a DataFrame with one row per recipient.
 * :func:`test_rule`: ``workmail-sandbox test-rule --rules FILE --sender A
   --recipient B [--direction ...]``, the console's Test configuration box.
@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, MessageParseError
-from .mime import ParsedMessage, iter_messages
+from .mail import ParsedMessage, iter_messages
 from .rules import Evaluation, RuleSet
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only (organization imports this module)
@@ -96,7 +96,7 @@ def _resilient(root: Path, *, skip: int) -> Iterator[tuple[str, ParsedMessage | 
     """The layouts of ``iter_messages``, in its order, reading each message on its own."""
     import mailbox
 
-    from .mime import parse_message, read_eml
+    from .mail import parse_message, read_eml
 
     opts = {"headers_only": True, "max_bytes": None}
     items: Iterator[tuple[str, Any]]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 from . import sandbox as sandbox_module
 from .deploy.handler import deploy_handler

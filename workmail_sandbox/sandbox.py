@@ -7,7 +7,7 @@ a network guard that refuses any connection that would leave the machine.
 
 It is safe to run the start cell of a notebook twice: :func:`start` returns the
 running sandbox instead of nesting moto's mock (nesting leaks fake credentials
-and can silently switch mocking off, see moto-notes section 7), and
+and can silently switch mocking off, see docs/moto.md §7), and
 :func:`stop` twice is harmless.
 
 AWS mode (``WORKMAIL_SANDBOX_MODE=aws`` or ``mode="aws"``) uses your own boto3
@@ -94,7 +94,7 @@ def get_mode(mode: str | None = None) -> str:
 
 
 def _block_slow_optional_imports() -> None:
-    """Keep jsonschema from building rfc3987-syntax's grammar (2-7 s, perf-anchors.md).
+    """Keep jsonschema from building rfc3987-syntax's grammar (2-7 s, docs/performance.md §4).
 
     moto's CloudFormation imports openapi-spec-validator, hence jsonschema, whose
     optional "iri" format check imports rfc3987_syntax when it is installed (the
@@ -367,7 +367,7 @@ def _fresh_clock():
 
 def _make_runtime() -> Any:
     """The local Lambda runtime (runs deployed functions' code in-process)."""
-    from .runtime import Runtime
+    from .lambda_runtime import Runtime
 
     return Runtime()
 

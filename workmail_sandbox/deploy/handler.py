@@ -346,7 +346,6 @@ def deploy_handler(
     ``arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowReadOnlyAccess``).
     Returns the ``create_function`` or ``update_function_configuration`` response.
     """
-    import boto3
 
     if isinstance(handler, str):
         source = handler

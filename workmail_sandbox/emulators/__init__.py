@@ -14,12 +14,11 @@ __all__ = ["STATE", "EmulatedService", "coverage", "coverage_markdown", "install
 
 def install() -> None:
     """Register every emulated service and add botocore's hooks (idempotent)."""
+    from . import iam_managed_policies
     from .messageflow import SERVICE as messageflow
     from .serverlessrepo import SERVICE as serverlessrepo
     from .serverlessrepo import install_cloudformation_hooks
     from .workmail import SERVICE as workmail
-
-    from . import iam_managed_policies
 
     for service in (workmail, messageflow, serverlessrepo):
         register(service)

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SandboxError
 from ..events import INBOUND, OUTBOUND, SmtpEnvelope
 from ..rules import BOUNCE, BYPASS_SPAM_CHECK, DEFAULT, DROP, MOVE_TO_JUNK, ROUTE_TO_SMTP_GATEWAY
+from .headers import to_raw
+from .lambdas import Decision, LambdaSteps
 from .mailboxes import INBOX_FOLDER, JUNK_FOLDER, MailItem, OutboxItem, build_bounce, strip_bcc
+from .planning import Job, Plan, plan
 from .results import (
     BOUNCED,
     DROPPED,
@@ -29,9 +32,6 @@ from .results import (
     FlowResult,
     RecipientOutcome,
 )
-from .headers import to_raw
-from .lambdas import Decision, LambdaSteps
-from .planning import Job, Plan, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..organization import Organization

@@ -1,10 +1,10 @@
-"""Reading what the flow needs from a message's header fields: fast, and the same as :mod:`workmail_sandbox.mime`.
+"""Reading what the flow needs from a message's header fields: fast, and the same as :mod:`workmail_sandbox.mail`.
 
 The rules and the events need only the header block (``parse_message(headers_only=True)``).
 Within it, reading an address field through ``email.policy.default`` costs about
 0.3 ms per address, more than parsing a whole message for a long recipient
 list; :func:`header_facts` reads the raw values instead, and gives the same
-answers as :class:`~workmail_sandbox.mime.ParsedMessage` (checked on the
+answers as :class:`~workmail_sandbox.mail.ParsedMessage` (checked on the
 sample mail and 3,000 generated messages; unusual fields fall back to it).
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MessageParseError, SandboxError
-from ..mime import ParsedMessage, normalize_address, parse_message
+from ..mail import ParsedMessage, normalize_address, parse_message
 
 __all__ = ["HeaderFacts", "header_facts", "to_raw"]
 
@@ -32,10 +32,7 @@ def to_raw(message: Any) -> tuple[bytes, ParsedMessage]:
     elif isinstance(message, (bytes, bytearray, memoryview)):
         raw = bytes(message)
         parsed = parse_message(raw, headers_only=True)
-    elif isinstance(message, os.PathLike):
-        parsed = parse_message(message, headers_only=True)
-        raw = parsed.raw
-    elif isinstance(message, (str, Message)):
+    elif isinstance(message, os.PathLike) or isinstance(message, (str, Message)):
         parsed = parse_message(message, headers_only=True)
         raw = parsed.raw
     else:

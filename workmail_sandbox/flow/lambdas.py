@@ -1,6 +1,6 @@
 """Running the Run Lambda rules of one message: transit, WorkMail's checks, retries, responses.
 
-Facts followed (lambda.md; facts 2.1-2.5): the message is put in transit first
+Facts followed (lambda.md; docs/aws-behaviour.md §2.1-§2.5): the message is put in transit first
 and the event's ``messageId`` is that copy's; WorkMail's permission check comes
 before every attempt; synchronous attempts have a 15-second limit, and a
 failure (function error, invalid response, timeout, no permission) is retried
@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import _moto
 from ..responses import resolve_response
 from ..rules import DEFAULT
 from .planning import Job, Plan
@@ -160,7 +161,7 @@ class LambdaSteps:
         return attempt
 
     def _run_async(self, job: Job, record: InvocationRecord, event: dict[str, Any]) -> None:
-        """Asynchronous: one attempt, result ignored, delivery never affected (lambda.md; facts 2.1)."""
+        """Asynchronous: one attempt, result ignored, delivery never affected (lambda.md; aws-behaviour §2.1)."""
         attempt = self._attempt(job, record, event, "async")
         record.attempts.append(attempt)
         if attempt.ok:
@@ -287,10 +288,8 @@ def _policy_text(arn: str) -> str | None:
     parts = arn.split(":")
     if len(parts) < 7 or parts[2] != "lambda":
         return None
-    from moto.awslambda.utils import get_backend
-
     try:
-        return get_backend(parts[4], parts[3]).get_policy(parts[6], parts[7] if len(parts) > 7 else None)
+        return _moto.get_lambda_policy(parts[4], parts[3], parts[6], parts[7] if len(parts) > 7 else None)
     except Exception:  # no function, or no policy: let the full check say why
         return None
 

@@ -1,7 +1,7 @@
 """Mailboxes (inbox and junk), the outbox of mail that left the organization, and bounce messages.
 
 Sandbox-only: WorkMail's mailboxes are reached through IMAP or EWS, not an AWS
-API (lambda-content.md; facts 3.1), so the emulated organization keeps them as
+API (lambda-content.md; docs/aws-behaviour.md §3.1), so the emulated organization keeps them as
 plain Python objects a lesson can look into.
 """
 
@@ -55,9 +55,9 @@ class MailItem:
     kind: str = "message"  # or "bounce"
 
     def parse(self):
-        """The content as a :class:`~workmail_sandbox.mime.ParsedMessage` (full parse)."""
+        """The content as a :class:`~workmail_sandbox.mail.ParsedMessage` (full parse)."""
         from ..errors import SandboxError
-        from ..mime import parse_message
+        from ..mail import parse_message
 
         if self.content is None:
             raise SandboxError(

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EventError, SandboxError
-from ..events import INBOUND, OUTBOUND, SmtpEnvelope, WorkMailEvent, _split_conversations, events_from_message
-from ..mime import ParsedMessage
+from ..events import INBOUND, OUTBOUND, SmtpEnvelope, WorkMailEvent, events_from_message
+from ..events.from_message import split_conversations
+from ..mail import ParsedMessage
 from ..rules import Evaluation, Rule
 from .headers import HeaderFacts, _normalized, _return_path, header_facts, to_raw
 
@@ -212,7 +213,7 @@ def _conversations(recipients: list[str], conversations: Any, domains: set[str] 
     if not recipients:
         return []
     if isinstance(conversations, str):
-        groups = _split_conversations(recipients, conversations)
+        groups = split_conversations(recipients, conversations)
     else:
         try:
             groups = [_normalized(g, "conversations") for g in conversations]

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: "The Lambda function must respond within 15 seconds, or it is treated as a
-#: failed invocation" (lambda.md, Synchronous Run Lambda limits; facts 2.5).
+#: failed invocation" (lambda.md, Synchronous Run Lambda limits; docs/aws-behaviour.md §2.5).
 INVOCATION_LIMIT_SECONDS = 15.0
 
 #: What happens to inbound mail whose ``X-SES-Virus-Verdict`` is FAIL (see FlowSettings).
@@ -41,7 +41,7 @@ class RetryPolicy:
     AWS documents only that failed synchronous invocations (an error, an
     invalid response, no answer within 15 s) are retried "with exponential
     backoff" until the rule timeout, then the fallback applies to every
-    recipient (lambda.md, Synchronous Run Lambda failures; facts 2.5). The
+    recipient (lambda.md, Synchronous Run Lambda failures; aws-behaviour §2.5). The
     kit's schedule: the *n*-th retry comes ``first_delay_seconds *
     multiplier ** (n - 1)`` seconds after the failed attempt, capped at
     ``max_delay_seconds``. With the defaults (60 s, x2, 30 min cap) the
@@ -121,7 +121,7 @@ class FlowSettings:
     limited by WorkMail; the function's own ``Timeout`` applies.
 
     ``virus_verdict`` (*choice*), for inbound mail with ``X-SES-Virus-Verdict: FAIL``.
-    The fact sheet (4.1) says inbound mail goes through SES first and that SES
+    AWS documents (aws-behaviour §4.1) inbound mail goes through SES first and that SES
     may block a known virus before any WorkMail rule runs, without saying
     whether it always does:
 

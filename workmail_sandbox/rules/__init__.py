@@ -5,7 +5,7 @@ sandbox keeps them here and decides, for one recipient at a time, which rule
 applies, exactly as the documentation describes and, where it is silent, as the
 documented choices below say.
 
-Sources (tags as in the project's fact sheet):
+Sources (summarised in docs/aws-behaviour.md §2.1, §4.1-§4.4a):
 
 * "Managing email flows", awsdocs/amazon-workmail-administration-guide
   ``doc_source/email-flows.md`` (https://docs.aws.amazon.com/workmail/latest/adminguide/email-flows.html):
@@ -154,10 +154,12 @@ from __future__ import annotations
 
 from ..errors import MessageParseError, RuleError
 from ..events import INBOUND, OUTBOUND
-from ..mime import normalize_address
+from ..mail import normalize_address
 from ..responses import FALLBACK_ACTION_TYPES
 from ._messages import _located, _relocated, _short, _suggest, _type_name
 from .actions import (
+    _FALLBACKS,
+    _RANK,
     ACTION_EFFECTS,
     ACTION_LABELS,
     ACTIONS,
@@ -170,13 +172,11 @@ from .actions import (
     OUTBOUND_ACTIONS,
     ROUTE_TO_SMTP_GATEWAY,
     RUN_LAMBDA,
-    _FALLBACKS,
-    _RANK,
 )
 from .evaluation import (
+    _RECORD_COLUMNS,
     FROM_HEADER,
     SENDER_HEADER,
-    _RECORD_COLUMNS,
     Evaluation,
     RuleMatch,
     _Candidate,
@@ -189,11 +189,11 @@ from .evaluation import (
 from .files import _KEY_ALIASES, _MISSING_FIX, _RULE_KEYS, _check_keys, _parse_json, _parse_yaml
 from .matching import _MAX_WEIGHT, _Index, _Side, _weight
 from .model import (
+    _EXAMPLE_ARN,
+    _FUNCTION_ARN,
     MAX_RULE_TIMEOUT_MINUTES,
     MAX_SENDER_PATTERNS_PER_ORGANIZATION,
     MAX_SENDER_PATTERNS_PER_RULE,
-    _EXAMPLE_ARN,
-    _FUNCTION_ARN,
     Rule,
     _as_tuple,
     _best,
@@ -201,15 +201,15 @@ from .model import (
     _check_patterns,
 )
 from .patterns import (
-    ADDRESS,
-    DOMAIN,
-    STAR,
-    WILDCARD_DOMAIN,
     _IPV4ISH,
     _KEYS,
     _KINDS,
     _LABEL,
     _LOCAL,
+    ADDRESS,
+    DOMAIN,
+    STAR,
+    WILDCARD_DOMAIN,
     Pattern,
     Specificity,
     _address_key,
@@ -218,7 +218,7 @@ from .patterns import (
     parse_pattern,
 )
 from .ruleset import _DIRECTIONS, RuleSet, _direction
-from .settings import LAMBDA_RULES_MODES, RUN_LAMBDA_MODES, SPECIFICITY_MODES, _SETTING_VALUES, PrecedenceSettings
+from .settings import _SETTING_VALUES, LAMBDA_RULES_MODES, RUN_LAMBDA_MODES, SPECIFICITY_MODES, PrecedenceSettings
 
 __all__ = [
     "ACTIONS",

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import RuleError
 from ..events import INBOUND, OUTBOUND
 from ._messages import _located, _relocated, _short, _suggest, _type_name
-from .actions import ACTION_LABELS, ACTIONS, RUN_LAMBDA, _FALLBACKS, _RANK
+from .actions import _FALLBACKS, _RANK, ACTION_LABELS, ACTIONS, RUN_LAMBDA
 from .files import _MISSING_FIX, _RULE_KEYS, _check_keys
 from .patterns import Pattern, parse_pattern
 

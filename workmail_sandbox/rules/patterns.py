@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import MessageParseError, RuleError
-from ..mime import normalize_address
+from ..mail import normalize_address
 from ._messages import _type_name
 
 STAR = "star"

@@ -1,8 +1,8 @@
 """EventBuilder: build a WorkMail Run Lambda event with controls and watch its limits.
 
 The widget only collects input and calls the kit: addresses are read with
-:func:`workmail_sandbox.mime.normalize_address`, inbound recipients are kept
-with :func:`workmail_sandbox.mime.in_domains`, and the event is made by
+:func:`workmail_sandbox.mail.normalize_address`, inbound recipients are kept
+with :func:`workmail_sandbox.mail.in_domains`, and the event is made by
 :func:`workmail_sandbox.events.build_event`, which applies the 256-character
 subject cut and the 128 KB truncation.
 """
@@ -23,11 +23,10 @@ from ..events import (
     SUBJECT_LIMIT_CHARS,
     WorkMailEvent,
     build_event,
-    new_invocation_id,
-    new_message_id,
     normalize_direction,
 )
-from ..mime import in_domains, normalize_address
+from ..events.building import new_invocation_id, new_message_id
+from ..mail import in_domains, normalize_address
 from ._common import (
     DESCRIPTION,
     StaticView,

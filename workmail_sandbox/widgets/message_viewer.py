@@ -1,6 +1,6 @@
 """MessageViewer: one email's headers, MIME parts, attachments, bodies and defects.
 
-Everything shown comes from :class:`workmail_sandbox.mime.ParsedMessage`. The
+Everything shown comes from :class:`workmail_sandbox.mail.ParsedMessage`. The
 mail's HTML is never put into the notebook page: it is shown in an
 ``<iframe sandbox srcdoc="...">`` (scripts, forms and plugins disabled, a unique
 origin), with the HTML escaped for the attribute and a Content-Security-Policy
@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..mime import ParsedMessage, parse_message, read_eml
+from ..mail import ParsedMessage, parse_message, read_eml
 from ._common import StaticView, badge_html, esc, html_table, style_widget
 
 __all__ = ["MessageViewer", "sandboxed_iframe"]

@@ -302,7 +302,7 @@ class Trial:
 
     def metric_sum(self, namespace: str, metric: str, dimensions: list[dict[str, str]]) -> float | None:
         """The Sum of a CloudWatch metric over the last and next day (None when there is no data point)."""
-        now = _dt.datetime.now(_dt.timezone.utc)
+        now = _dt.datetime.now(_dt.UTC)
         stats = self.sandbox.client("cloudwatch").get_metric_statistics(
             Namespace=namespace,
             MetricName=metric,

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from workmail_sandbox import build_event, resolve_response
-from workmail_sandbox.policy import Principal, Request, evaluate
+from workmail_sandbox.iam import Principal, Request, evaluate
 
 ON_AWS = os.environ.get("WORKMAIL_SANDBOX_MODE") == "aws"
 

@@ -6,7 +6,7 @@ OURS = parse_domains("example.com, Sales.Example.com")
 
 
 def test_parse_domains():
-    assert OURS == {"example.com", "sales.example.com"}
+    assert {"example.com", "sales.example.com"} == OURS
 
 
 def test_is_external():

@@ -35,7 +35,7 @@ What it enforces, with its source:
   context ``aws:SourceArn`` = the message ARN, ``aws:SourceAccount``,
   ``aws:SecureTransport`` = true) is refused, naming which.
 - **MessageRejected** (API reference, ``RawMessageContent``): the new content
-  must pass :func:`workmail_sandbox.mime_rules.check_replacement`.
+  must pass :func:`workmail_sandbox.mail.replacement.check_replacement`.
 - **Effect** (update-with-lambda.md; API reference): a Put changes what is
   delivered only when made during a live synchronous Run Lambda invocation for
   that message. Otherwise it still succeeds and Get returns the new content,
@@ -59,7 +59,7 @@ Deviations and assumptions:
   emulator answers 404 without an IAM check, because the message ARN (which
   holds the organization and direction) cannot be built.
 - Only the role's identity policies are evaluated (no permission boundary,
-  session policy or SCP), by :mod:`workmail_sandbox.policy`. A role of another
+  session policy or SCP), by :mod:`workmail_sandbox.iam`. A role of another
   account is always denied (the API has no resource policies). An invocation
   with no ``role_arn`` is treated as the sandbox's own user.
 - With ``objectVersion`` the bucket policy must allow both ``s3:GetObject`` and
@@ -70,7 +70,7 @@ Deviations and assumptions:
   ``[a-zA-Z0-9\\-/]*``) are not enforced: whether AWS enforces them is not
   documented. An id that was never added is simply not found.
 - ``MessageRejected`` is HTTP 400 (not documented). Required and immutable
-  headers are assumptions documented in :mod:`workmail_sandbox.mime_rules`
+  headers are assumptions documented in :mod:`workmail_sandbox.mail.replacement`
   (required: Date, From; immutable: Message-ID, Date, From, Sender,
   Return-Path).
 - ``add_message`` also makes sure the two AWS managed Message Flow policies

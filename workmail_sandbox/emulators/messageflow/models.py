@@ -7,19 +7,9 @@ The two AWS operations are methods named after them; the methods below the
 and the flow engine call them to put mail in transit and to inspect what
 delivery would use.
 
-moto internals read here (moto 5.2.5; pinned by the kit):
-
-- ``moto.s3.models.s3_backends.bucket_accounts[bucket] -> (partition, account)``
-  and ``s3_backends[account][partition].buckets[bucket]`` (``FakeBucket`` with
-  ``region_name``, ``account_id``, ``policy`` as JSON bytes or None, and
-  ``keys``, a ``_VersionedKeyStore`` whose ``getlist(key)`` lists the versions,
-  oldest first: ``FakeKey`` with ``version_id`` and ``value``, or
-  ``FakeDeleteMarker``);
-- ``moto.iam.models.iam_backends[account][partition]``: ``roles`` (id ->
-  ``Role`` with ``arn``, ``policies`` (inline name -> JSON text) and
-  ``managed_policies`` (ARN -> policy with ``versions``, each with
-  ``is_default`` and ``document`` JSON text)), ``managed_policies`` and
-  ``aws_managed_policies`` (where AWS managed policies live).
+The S3 objects and IAM roles it reads are moto's, through :mod:`workmail_sandbox._moto`
+(a bucket's ``region_name``, ``account_id`` and ``policy`` as JSON bytes or None;
+an object's versions, oldest first; a role's inline and managed policy documents).
 """
 
 from __future__ import annotations
@@ -30,14 +20,11 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from ...invocation import Invocation, current_invocation
+from ... import _moto
 from ...errors import ConfigurationError, MessageParseError, SandboxError
-from ...mime import parse_message
-from ...mime_rules import check_replacement
-from ...policy import (
+from ...iam import (
     MESSAGE_FLOW_FULL_ACCESS_POLICY,
     MESSAGE_FLOW_READ_ONLY_POLICY,
     Policy,
@@ -47,6 +34,8 @@ from ...policy import (
     evaluate,
     parse_policy,
 )
+from ...invocation import Invocation, current_invocation
+from ...mail import check_replacement, parse_message
 from ...workmail_service import message_arn, organization_arn, service_principal
 from .._core import STATE
 from .exceptions import (
@@ -383,14 +372,8 @@ class MessageFlowBackend:
     # -- S3: where the new content is ------------------------------------------------
 
     def _read_s3_object(self, message: StoredMessage, bucket_name: str, key: str, version: str | None) -> bytes:
-        from moto.s3.models import FakeKey, s3_backends
-
         where = _where(bucket_name, key, version)
-        owner = s3_backends.bucket_accounts.get(bucket_name)
-        bucket = None
-        if owner is not None:
-            partition, owner_account = owner
-            bucket = s3_backends[owner_account][partition].buckets.get(bucket_name)
+        bucket = _moto.find_s3_bucket(bucket_name)
         if bucket is None:
             raise InvalidContentLocation(f"Unable to read {where}: the bucket {bucket_name} does not exist.")
         if bucket.account_id != self.account_id:
@@ -406,26 +389,26 @@ class MessageFlowBackend:
                 "Region as the WorkMail organization."
             )
         self._check_bucket_policy(message, bucket, key, version, where)
-        versions = [v for v in bucket.keys.getlist(key, default=[]) or []]
+        versions = _moto.s3_object_versions(bucket, key)
         if not versions:
             raise InvalidContentLocation(f"Unable to read {where}: there is no object {key} in bucket {bucket_name}.")
         if version is None:
-            obj = versions[-1]
-            if not isinstance(obj, FakeKey):
+            body = versions[-1][1]
+            if body is None:
                 raise InvalidContentLocation(
                     f"Unable to read {where}: the object {key} was deleted (its latest version is a delete marker)."
                 )
         else:
-            found = [v for v in versions if str(v.version_id) == version or (version == "null" and v.version_id in (None, "null"))]
+            found = [body for vid, body in versions if str(vid) == version or (version == "null" and vid in (None, "null"))]
             if not found:
                 raise InvalidContentLocation(
                     f"Unable to read {where}: the object {key} has no version {version} "
                     f"(it has {len(versions)} version{'s' if len(versions) != 1 else ''})."
                 )
-            obj = found[0]
-            if not isinstance(obj, FakeKey):
+            body = found[0]
+            if body is None:
                 raise InvalidContentLocation(f"Unable to read {where}: version {version} is a delete marker.")
-        return bytes(obj.value)
+        return body
 
     def _check_bucket_policy(self, message: StoredMessage, bucket: Any, key: str, version: str | None, where: str) -> None:
         principal = service_principal(self.region_name)
@@ -484,32 +467,15 @@ def _where(bucket: str, key: str, version: str | None) -> str:
 
 def _role_policies(role_arn: str, account: str, partition: str) -> list[Policy] | None:
     """The role's inline and attached managed policies, parsed; None when the role does not exist."""
-    from moto.iam.models import iam_backends
-
-    backend = iam_backends[account][partition]
-    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
-    if role is None:
+    documents = _moto.role_policy_documents(account, partition, role_arn)
+    if documents is None:
         return None
-    policies: list[Policy] = []
-    for name, document in role.policies.items():
-        policies.append(parse_policy(document, name=f"{role.name}/{name}"))
-    for arn, managed in role.managed_policies.items():
-        default = next((v for v in managed.versions if v.is_default), None)
-        if default is not None and default.document:
-            policies.append(parse_policy(default.document, name=arn.rsplit("/", 1)[-1]))
-    return policies
-
-
-@lru_cache(maxsize=None)
-def _bundled_managed_policies() -> dict[str, Any]:
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
-
-    return json.loads(aws_managed_policies_data)  # ~1,500 policies: parse once per process
+    return [parse_policy(document, name=name) for name, document in documents]
 
 
 def moto_managed_policy_data(name: str) -> dict[str, Any] | None:
     """moto's bundled copy of the AWS managed policy ``name`` (``CreateDate``, ``Document``, ...), or None."""
-    data = _bundled_managed_policies().get(name)
+    data = _moto.bundled_aws_managed_policies().get(name)
     return copy.deepcopy(data) if data is not None else None
 
 
@@ -521,17 +487,14 @@ def ensure_managed_policies(account_id: str | None = None, partition: str = "aws
     with ``config={"iam": {"load_aws_managed_policies": True}}``. Without it a
     role cannot attach them (``NoSuchEntity``). This adds them, as moto would,
     at their real ARNs (idempotent). Documents come from moto's bundled copy,
-    or from :mod:`workmail_sandbox.policy` if moto ever drops them.
+    or from :mod:`workmail_sandbox.iam` if moto ever drops them.
     """
-    from moto.iam.models import AWSManagedPolicy, iam_backends
-
     account_id = account_id or STATE.account_id
-    backend = iam_backends[account_id][partition]
     arns = []
     for name, fallback in MESSAGE_FLOW_MANAGED_POLICIES.items():
         arn = f"arn:{partition}:iam::aws:policy/{name}"
         arns.append(arn)
-        if arn in backend.managed_policies:
+        if _moto.has_managed_policy(account_id, partition, arn):
             continue
         data = moto_managed_policy_data(name) or {
             "CreateDate": "2021-01-28T12:40:08+00:00",
@@ -540,7 +503,5 @@ def ensure_managed_policies(account_id: str | None = None, partition: str = "aws
             "Path": "/",
             "Document": fallback,
         }
-        policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data)
-        backend.aws_managed_policies.append(policy)
-        backend.managed_policies[policy.arn] = policy
+        _moto.add_aws_managed_policy(account_id, partition, name, data)
     return arns

@@ -21,7 +21,7 @@ Operations: ``ListApplications``, ``GetApplication``,
 ``DeleteApplication``), policies, sharing and dependencies are not emulated and
 fail loudly, naming the operation.
 
-What it does, with its source (``workmail-facts.md`` section 5.5 and the SAR API
+What it does, with its source (``docs/aws-behaviour.md`` §5.5 and the SAR API
 reference in botocore's model):
 
 - **Applications** are the kit's catalog (:mod:`workmail_sandbox.apps`), served
@@ -103,7 +103,7 @@ Deviations and assumptions:
   to moto, which ignores most of them.
 - moto puts an extra ``FunctionName`` key and a random ``Sid`` in the Lambda
   permission statement; moto does not update a permission whose SourceArn
-  changes on a stack update (moto-notes section 3). Not corrected.
+  changes on a stack update (docs/moto.md §3). Not corrected.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ _MAX_ITEMS = 100
 
 def iso(moment: _dt.datetime) -> str:
     """SAR's timestamps are strings: ``2026-11-25T17:23:23.000Z``."""
-    moment = moment.astimezone(_dt.timezone.utc)
+    moment = moment.astimezone(_dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

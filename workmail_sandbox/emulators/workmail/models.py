@@ -8,6 +8,13 @@ plain data, so the framework can deep-copy a backend for snapshot/restore.
 Methods named after a boto3 operation implement that operation's rules and
 raise the AWS errors; the methods under "Sandbox-only helpers" are for the
 kit's flow engine and lessons (AWS has no such operations).
+
+One concept: the backend of one emulated service, in moto's ``models.py``
+shape (its small data classes, then one backend class whose methods are the
+service's operations). Splitting the operations over several files would hide
+the service's rules from each other (an organization's domains, users and
+groups are checked against each other), so it stays one file, as moto keeps
+each service's ``models.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ... import _moto
 from ...errors import SandboxError
 from ...workmail_service import organization_arn
 from .. import _core
@@ -372,12 +380,7 @@ class WorkMailBackend:
 
     def _directory(self, directory_id: str) -> Any:
         """The moto Directory Service directory with this id, if moto has one."""
-        try:
-            from moto.ds.models import ds_backends
-
-            return ds_backends[self.account_id][self.region].directories.get(directory_id)
-        except Exception:  # pragma: no cover - moto without ds, or a region ds lacks
-            return None
+        return _moto.ds_directory(self.account_id, self.region, directory_id)
 
     def describe_organization(self, organization_id: str) -> Organization:
         return self._organization(organization_id)
@@ -675,12 +678,7 @@ class WorkMailBackend:
 
     @staticmethod
     def _log_group_exists(account_id: str, region: str, name: str) -> bool:
-        try:
-            from moto.logs.models import logs_backends
-
-            return name in logs_backends[account_id][region].groups
-        except Exception:  # pragma: no cover - moto without logs
-            return False
+        return _moto.log_group_exists(account_id, region, name)
 
     def describe_email_monitoring_configuration(self, organization_id: str) -> MonitoringConfiguration:
         org = self._active_organization(organization_id)

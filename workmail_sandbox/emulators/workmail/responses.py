@@ -25,12 +25,12 @@ __all__ = ["WorkMailResponses", "validate_parameters"]
 SERVICE_NAME = "workmail"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _service_model() -> Any:
     return botocore.session.get_session().get_service_model(SERVICE_NAME)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pattern(pattern: str) -> re.Pattern[str] | None:
     try:
         return re.compile(pattern)

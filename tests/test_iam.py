@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workmail_sandbox.errors import ConfigurationError, WorkMailSandboxError
-from workmail_sandbox.policy import (
+from workmail_sandbox.iam import (
     MESSAGE_FLOW_FULL_ACCESS_POLICY,
     MESSAGE_FLOW_FULL_ACCESS_POLICY_ARN,
     MESSAGE_FLOW_READ_ONLY_POLICY,

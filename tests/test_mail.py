@@ -1,4 +1,4 @@
-"""Tests for workmail_sandbox.mime: reading messages, addresses and parts (no AWS)."""
+"""Tests for workmail_sandbox.mail: reading messages, addresses and parts (no AWS)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workmail_sandbox.errors import MessageParseError, WorkMailSandboxError
-from workmail_sandbox.mime import (
+from workmail_sandbox.mail import (
     MAX_MESSAGE_BYTES,
     ONCE_ONLY_HEADERS,
     ParsedMessage,

@@ -60,7 +60,10 @@ import email.message
 import re
 
 from workmail_sandbox.errors import MessageParseError
-from workmail_sandbox.mime import ONCE_ONLY_HEADERS, ParsedMessage, parse_message
+
+from .headers import ONCE_ONLY_HEADERS
+from .message import ParsedMessage
+from .parsing import parse_message
 
 __all__ = [
     "IMMUTABLE_HEADERS",
@@ -83,12 +86,7 @@ IMMUTABLE_HEADERS = ("Message-ID", "Date", "From", "Sender", "Return-Path")
 
 #: File extensions SES refuses as attachments (SES developer guide, "Unsupported attachment types").
 UNSUPPORTED_ATTACHMENT_EXTENSIONS = frozenset(
-    """
-    ade adp app asp bas bat cer chm cmd com cpl crt csh der exe fxp gadget hlp hta inf ins isp its js jse
-    ksh lib lnk mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz msc msh msh1 msh2
-    mshxml msh1xml msh2xml msi msp mst ops pcd pif plg prf prg reg scf scr sct shb shs sys ps1 ps1xml
-    ps2 ps2xml psc1 psc2 tmp url vb vbe vbs vps vsmacros vss vst vsw vxd ws wsc wsf wsh xnk
-    """.split()
+    ["ade", "adp", "app", "asp", "bas", "bat", "cer", "chm", "cmd", "com", "cpl", "crt", "csh", "der", "exe", "fxp", "gadget", "hlp", "hta", "inf", "ins", "isp", "its", "js", "jse", "ksh", "lib", "lnk", "mad", "maf", "mag", "mam", "maq", "mar", "mas", "mat", "mau", "mav", "maw", "mda", "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh", "msh1", "msh2", "mshxml", "msh1xml", "msh2xml", "msi", "msp", "mst", "ops", "pcd", "pif", "plg", "prf", "prg", "reg", "scf", "scr", "sct", "shb", "shs", "sys", "ps1", "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "tmp", "url", "vb", "vbe", "vbs", "vps", "vsmacros", "vss", "vst", "vsw", "vxd", "ws", "wsc", "wsf", "wsh", "xnk"]
 )
 
 _MULTIPART_DEFECTS: dict[type, str] = {

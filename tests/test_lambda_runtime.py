@@ -8,7 +8,6 @@ engine's path) or ``boto3.client("lambda").invoke`` (the learner's path).
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import json
 import logging
@@ -23,10 +22,10 @@ import zipfile
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
 from botocore_shapes import assert_error_code_modeled, assert_matches_output_shape
+
 from workmail_sandbox.errors import SandboxError
-from workmail_sandbox.runtime import InvocationResult, Runtime, installed_runtime
+from workmail_sandbox.lambda_runtime import InvocationResult, Runtime, installed_runtime
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -744,7 +743,7 @@ def test_host_output_is_not_captured_and_cell_output_stays_clean(runtime, deploy
 
 
 def test_host_logging_still_reaches_stderr_when_nothing_else_handles_it(runtime, capsys):
-    from workmail_sandbox.runtime import _LambdaLogHandler
+    from workmail_sandbox.lambda_runtime._capture import LambdaLogHandler as _LambdaLogHandler
 
     root = logging.getLogger()
     saved = root.handlers[:]
@@ -787,14 +786,6 @@ def test_concurrent_invocations_capture_their_own_output(runtime, deploy):
 # WorkMail's invocation checks
 # --------------------------------------------------------------------------------------
 
-requires_policy = pytest.mark.skipif(
-    importlib.util.find_spec("workmail_sandbox.policy") is None,
-    reason="workmail_sandbox/policy.py (the IAM policy evaluator) is not there yet",
-)
-
-
-@requires_policy
-
 def test_workmail_permission_allowed(runtime, deploy, lam):
     deploy("wm", ECHO)
     lam.add_permission(
@@ -807,7 +798,6 @@ def test_workmail_permission_allowed(runtime, deploy, lam):
     assert "AllowWorkMail" in reason
 
 
-@requires_policy
 def test_workmail_permission_with_the_templates_wildcard(runtime, deploy, lam):
     deploy("wm", ECHO)
     lam.add_permission(
@@ -818,7 +808,6 @@ def test_workmail_permission_with_the_templates_wildcard(runtime, deploy, lam):
     assert allowed
 
 
-@requires_policy
 def test_workmail_permission_denied_reasons(runtime, deploy, lam):
     deploy("wm", ECHO)
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:wm"

@@ -1,4 +1,4 @@
-"""The MIME rules PutRawMessageContent applies (workmail_sandbox.mime_rules).
+"""The MIME rules PutRawMessageContent applies (workmail_sandbox.mail.replacement).
 
 Source of the rule list: the API reference of ``RawMessageContent`` (and the
 same text in botocore's workmailmessageflow model): "every part of a multipart
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workmail_sandbox import mime_rules
-from workmail_sandbox.mime_rules import check_message, check_replacement
+from workmail_sandbox.mail import replacement as replacement_module
+from workmail_sandbox.mail.replacement import check_message, check_replacement
 
 HEAD = (
     b"From: Alice <alice@example.com>\r\n"
@@ -187,7 +187,7 @@ def test_missing_optional_header_is_accepted():
     assert check_message(b"\r\n".join(lines)) == []
 
 
-@pytest.mark.parametrize("name", mime_rules.ONCE_ONLY_HEADERS)
+@pytest.mark.parametrize("name", replacement_module.ONCE_ONLY_HEADERS)
 def test_repeated_unique_header_is_rejected(name):
     """API reference: headers that must be unique appear once (RFC 5322 3.6 table)."""
     extra = f"{name}: <x@example.com>\r\n".encode()
@@ -328,7 +328,7 @@ def test_attachment_named_only_in_content_type_is_checked():
 
 def test_unsupported_extension_list_matches_ses():
     """The SES list as documented, spot-checked, and nothing common on it."""
-    exts = mime_rules.UNSUPPORTED_ATTACHMENT_EXTENSIONS
+    exts = replacement_module.UNSUPPORTED_ATTACHMENT_EXTENSIONS
     assert len(exts) == 90
     assert {"ade", "exe", "msh2xml", "xnk", "gadget", "vsmacros"} <= exts
     assert not {"pdf", "zip", "doc", "docx", "txt", "png"} & exts

@@ -1,0 +1,290 @@
+"""Canaries for the moto and botocore internals the kit uses (all of them live in ``workmail_sandbox._moto``).
+
+Each test checks one touchpoint: that the internal is where this version of
+the kit expects it, and that the adapter function still does its job. When a
+moto or botocore release moves an internal, the failing test names it, instead
+of a lesson or a restore going silently wrong. docs/moto.md §9 explains the table.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+
+from workmail_sandbox import _moto
+from workmail_sandbox.errors import SandboxError
+
+
+def test_every_touchpoint_says_what_it_is_for():
+    assert _moto.TOUCHPOINTS, "the adapter registers its touchpoints"
+    for name, purpose in _moto.TOUCHPOINTS.items():
+        assert name and len(purpose) > 20, f"touchpoint {name!r} needs a purpose"
+
+
+def test_a_moved_internal_is_an_error_naming_the_touchpoint():
+    class Stack:
+        pass
+
+    with pytest.raises(_moto.MotoInternalsChanged, match=r"ResourceMap\._parsed_resources|Stack\.resource_map"):
+        _moto.stack_resources(Stack())
+    assert issubclass(_moto.MotoInternalsChanged, SandboxError)
+
+
+def test_botocore_builtin_handlers_are_added_once_and_removed_again():
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    assert isinstance(BUILTIN_HANDLERS, list), "botocore.handlers.BUILTIN_HANDLERS is no longer a list"
+
+    def handler(**_):
+        return None
+
+    _moto.register_builtin_handler("before-call.canary.Operation", handler)
+    _moto.register_builtin_handler("before-call.canary.Operation", handler)
+    assert BUILTIN_HANDLERS.count(("before-call.canary.Operation", handler)) == 1
+    _moto.unregister_builtin_handlers()
+    assert ("before-call.canary.Operation", handler) not in BUILTIN_HANDLERS
+
+
+def test_stop_takes_the_kits_handlers_out_of_botocore(workmail_sandbox):
+    assert _moto.registered_builtin_handlers(), "a running sandbox has its hooks in botocore"
+
+
+def test_after_stop_no_kit_handler_is_left_in_botocore():
+    from workmail_sandbox import sandbox
+
+    sandbox.start()
+    try:
+        assert _moto.registered_builtin_handlers()
+    finally:
+        sandbox.stop()
+    assert _moto.registered_builtin_handlers() == [], "boto3.session.Session._session / BUILTIN_HANDLERS"
+    sb = sandbox.start()  # and a restart puts them back
+    try:
+        assert _moto.registered_builtin_handlers()
+        assert sb.client("workmail").list_organizations()["OrganizationSummaries"] is not None
+    finally:
+        sandbox.stop()
+
+
+def test_boto3_session_keeps_its_botocore_session_in__session():
+    import boto3
+
+    session = boto3.session.Session(region_name="us-east-1")
+    assert hasattr(session, "_session"), "boto3.session.Session._session moved"
+    assert _moto.share_model_loader(session) is session
+
+
+def test_moto_knows_whether_it_is_mocking(workmail_sandbox):
+    assert _moto.is_mocking(), "moto.core.models.botocore_stubber.enabled"
+
+
+def test_backend_registry_and_reset(workmail_sandbox):
+    lambdas = _moto.backends("lambda_simple")
+    assert workmail_sandbox.account_id in lambdas or lambdas[workmail_sandbox.account_id] is not None
+    assert _moto.backends("s3", only_loaded=True) is not None, "moto.backends.ALT_SERVICE_NAMES / get_backend"
+    from moto.core.base_backend import BackendDict
+
+    assert isinstance(BackendDict._instances, list), "moto.core.base_backend.BackendDict._instances"
+    _moto.register_backends(lambdas)
+    assert lambdas in BackendDict._instances
+
+
+def test_copied_state_keeps_lambda_arns_and_s3_objects(workmail_sandbox):
+    s3 = workmail_sandbox.client("s3")
+    s3.create_bucket(Bucket="canary-bucket")
+    s3.put_object(Bucket="canary-bucket", Key="k", Body=b"v")
+    backends = _moto.backends("s3")
+    copy = _moto.copy_account_backend("s3", backends[workmail_sandbox.account_id], keep_for_later=True)
+    from moto.s3.models import FakeKey
+
+    assert hasattr(FakeKey, "instances_tracked"), "moto.s3.models.FakeKey.instances_tracked"
+    assert "canary-bucket" in copy["aws"].buckets
+    _moto.register_buckets(workmail_sandbox.account_id, copy)
+    from moto.s3.models import s3_backends
+
+    assert s3_backends.bucket_accounts["canary-bucket"] == ("aws", workmail_sandbox.account_id)
+
+
+def test_lambda_storage_keeps_functions_and_an_arn_table(workmail_sandbox):
+    from workmail_sandbox import deploy_handler
+
+    def handler(event, context):
+        return {}
+
+    arn = deploy_handler(handler, name="canary-fn")["FunctionArn"]
+    account = _moto.backends("lambda_simple")[workmail_sandbox.account_id]
+    storage = account[workmail_sandbox.region]._lambdas
+    assert hasattr(storage, "_functions") and hasattr(storage, "_arns"), "LambdaStorage._functions / _arns"
+    copy = _moto.copy_account_backend("lambda_simple", account)
+    assert copy[workmail_sandbox.region]._lambdas._arns[arn] is not storage._arns[arn]
+
+
+def test_logs_backend_takes_lines_directly(workmail_sandbox):
+    _moto.write_log_events(workmail_sandbox.account_id, workmail_sandbox.region, "/canary", "s", [(1_700_000_000_000, "hi")])
+    logs = workmail_sandbox.client("logs")
+    events = logs.get_log_events(logGroupName="/canary", logStreamName="s")["events"]
+    assert [e["message"] for e in events] == ["hi"], "moto.logs.models.logs_backends groups/streams"
+
+
+def test_iam_managed_policies_load_on_demand(workmail_sandbox):
+    bundled = _moto.bundled_aws_managed_policies()
+    assert "AWSLambdaBasicExecutionRole" in bundled, "moto.iam.aws_managed_policies.aws_managed_policies_data"
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    if not _moto.has_managed_policy(workmail_sandbox.account_id, "aws", arn):
+        assert _moto.add_aws_managed_policy(workmail_sandbox.account_id, "aws", "ReadOnlyAccess", bundled["ReadOnlyAccess"]) == arn
+    assert _moto.has_managed_policy(workmail_sandbox.account_id, "aws", arn)
+    iam = workmail_sandbox.client("iam")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "ReadOnlyAccess"
+
+
+def test_cloudformation_internals_the_fixups_use(workmail_sandbox):
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.parsing import ResourceMap
+
+    assert hasattr(Stack, "_create_output_map"), "moto.cloudformation.models.Stack._create_output_map"
+    assert hasattr(Stack, "_parse_template"), "moto.cloudformation.models.Stack._parse_template"
+    assert "_parsed_resources" in inspect.getsource(ResourceMap.__init__), "ResourceMap._parsed_resources"
+    parameters = inspect.signature(_backend_create_change_set()).parameters
+    for name in ("stack_name", "change_set_name", "template", "parameters", "change_set_type", "tags"):
+        assert name in parameters, f"CloudFormationBackend.create_change_set lost its {name!r} parameter"
+    template = {
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"Name": {"Value": {"Ref": "Bucket"}}},
+    }
+    cfn = workmail_sandbox.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="canary", TemplateBody=json.dumps(template))["StackId"]
+    stack = _moto.cloudformation_stack(workmail_sandbox.account_id, workmail_sandbox.region, stack_id)
+    assert "Bucket" in _moto.stack_resources(stack)
+    assert _moto.resolve_intrinsics({"Ref": "Bucket"}, stack.resource_map) == _moto.stack_resources(stack)["Bucket"].physical_resource_id
+    _moto.rebuild_stack_outputs(stack, template)
+    assert [o.key for o in stack.output_map.values()] == ["Name"] or "Name" in stack.output_map
+    assert _moto.stack_template(stack)["Resources"]["Bucket"]["Type"] == "AWS::S3::Bucket"
+
+
+def _backend_create_change_set():
+    from moto.cloudformation.models import CloudFormationBackend
+
+    return CloudFormationBackend.create_change_set
+
+
+def test_moto_still_words_its_unsupported_resource_messages_as_the_kit_filters_them():
+    import moto.cloudformation.parsing as parsing
+
+    source = inspect.getsource(parsing)
+    assert _moto._NO_SUPPORT_LOG in source, "moto's 'No Moto CloudFormation support for %s' log line changed"
+    assert "Tried to parse {resource_type} but it's not supported by moto's CloudFormation implementation" in source \
+        or "but it's not supported by moto's CloudFormation implementation" in source, "moto's 'Tried to parse' warning changed"
+
+
+# Lambda: the local runtime -------------------------------------------------------------------
+
+
+def _canary_function(workmail_sandbox, name):
+    from workmail_sandbox import deploy_handler
+
+    def handler(event, context):
+        return {"got": event}
+
+    return deploy_handler(handler, name=name)["FunctionArn"]
+
+
+def test_lambda_backend_is_found_through_moto_awslambda_utils(workmail_sandbox):
+    from moto.awslambda import utils
+
+    assert callable(getattr(utils, "get_backend", None)), "moto.awslambda.utils.get_backend"
+    backend = _moto.lambda_backend(workmail_sandbox.account_id, workmail_sandbox.region)
+    assert hasattr(backend, "get_function") and hasattr(backend, "get_policy"), (
+        "moto.awslambda.utils.get_backend: the backend has get_function / get_policy"
+    )
+
+
+def test_lambda_get_function_and_its_not_found_error(workmail_sandbox):
+    from botocore.exceptions import ClientError
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.models import LambdaBackend
+    from moto.core.exceptions import JsonRESTError
+
+    touchpoint = "moto.awslambda.models.LambdaBackend.get_function / LambdaClientError / LambdaFunction attributes"
+    assert list(inspect.signature(LambdaBackend.get_function).parameters) == [
+        "self", "function_name_or_arn", "qualifier"
+    ], f"{touchpoint}: get_function(name, qualifier)"
+    assert issubclass(LambdaClientError, JsonRESTError), touchpoint
+    arn = _canary_function(workmail_sandbox, "canary-get-function")
+    fn = _moto.get_lambda_function(workmail_sandbox.account_id, workmail_sandbox.region, "canary-get-function")
+    assert fn.function_arn == arn, touchpoint
+    missing = [name for name in _moto.LAMBDA_FUNCTION_ATTRIBUTES if not hasattr(fn, name)]
+    assert not missing, f"{touchpoint}: LambdaFunction has no {missing}"
+    with pytest.raises(ClientError) as caught:
+        _moto.get_lambda_function(workmail_sandbox.account_id, workmail_sandbox.region, "canary-nothing-here")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException", touchpoint
+    assert caught.value.operation_name == "Invoke", touchpoint
+
+
+def test_lambda_get_policy_returns_the_policy_document(workmail_sandbox):
+    from moto.awslambda.models import LambdaBackend
+
+    touchpoint = "moto.awslambda.models.LambdaBackend.get_policy"
+    assert list(inspect.signature(LambdaBackend.get_policy).parameters) == [
+        "self", "function_name", "qualifier"
+    ], f"{touchpoint}: get_policy(name, qualifier)"
+    account, region = workmail_sandbox.account_id, workmail_sandbox.region
+    arn = _canary_function(workmail_sandbox, "canary-policy")
+    assert _moto.get_lambda_policy(account, region, "canary-policy") is None, f"{touchpoint}: no policy yet"
+    assert _moto.get_lambda_policy(account, region, "canary-no-function") is None, f"{touchpoint}: no function"
+    workmail_sandbox.client("lambda").add_permission(
+        FunctionName="canary-policy",
+        StatementId="canary",
+        Action="lambda:InvokeFunction",
+        Principal=f"workmail.{region}.amazonaws.com",
+    )
+    document = json.loads(_moto.get_lambda_policy(account, region, "canary-policy"))
+    assert document["Statement"][0]["Resource"] == arn, touchpoint
+    assert document["Statement"][0]["Action"] == "lambda:InvokeFunction", touchpoint
+
+
+def test_lambda_request_error_is_a_moto_json_rest_error():
+    from moto.core.exceptions import JsonRESTError
+
+    error = _moto.lambda_request_error("InvalidRequestContentException", "not JSON")
+    assert isinstance(error, JsonRESTError), "moto.core.exceptions.JsonRESTError"
+    assert error.error_type == "InvalidRequestContentException", "moto.core.exceptions.JsonRESTError.error_type"
+    assert error.code == 400, "moto.core.exceptions.JsonRESTError: a client error (400)"
+
+
+def test_lambda_invoke_is_replaced_and_keeps_the_qualifier(workmail_sandbox):
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    touchpoint = "moto.awslambda_simple.models.LambdaSimpleBackend.invoke / LambdaResponse.invoke (querystring)"
+    assert "invoke" in vars(LambdaSimpleBackend) and "invoke" in vars(LambdaResponse), touchpoint
+    assert _moto.lambda_invoke_patched(), f"{touchpoint}: a running sandbox runs the code on lambda.invoke"
+    original = _moto._LAMBDA_ORIGINALS["backend_invoke"]
+    assert list(inspect.signature(original).parameters) == [
+        "self", "function_name", "qualifier", "body", "headers", "response_headers"
+    ], f"{touchpoint}: moto's invoke takes other parameters"
+    _canary_function(workmail_sandbox, "canary-invoke")
+    lam = workmail_sandbox.client("lambda")
+    version = lam.publish_version(FunctionName="canary-invoke")["Version"]
+    answer = lam.invoke(FunctionName="canary-invoke", Qualifier=version, Payload=b'{"a": 1}')
+    assert json.loads(answer["Payload"].read()) == {"got": {"a": 1}}, f"{touchpoint}: the code ran"
+    assert answer["ExecutedVersion"] == version, f"{touchpoint}: ?Qualifier= reached the backend"
+    with pytest.raises(lam.exceptions.InvalidRequestContentException):
+        lam.invoke(FunctionName="canary-invoke", Payload=b"{not json")
+
+
+def test_lambda_invoke_patch_is_undone():
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    from workmail_sandbox import sandbox
+
+    sandbox.start()
+    try:
+        assert _moto.lambda_invoke_patched()
+    finally:
+        sandbox.stop()
+    assert not _moto.lambda_invoke_patched(), "LambdaSimpleBackend.invoke: stop() puts moto's own back"
+    assert vars(LambdaSimpleBackend)["invoke"].__qualname__.startswith("LambdaSimpleBackend."), (
+        "LambdaSimpleBackend.invoke: moto's own method is back"
+    )

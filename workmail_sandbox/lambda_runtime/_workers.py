@@ -1,0 +1,98 @@
+"""Worker threads that run handlers (reused; an abandoned one is simply replaced), and what they hand back."""
+
+from __future__ import annotations
+
+import contextvars
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Outcome", "Worker", "Workers", "bind"]
+
+
+class Workers:
+    """A few daemon threads that run handlers, so the caller can stop waiting.
+
+    A thread whose handler hangs is never waited for: it is just not idle, and
+    the next call gets another thread. Daemon threads never block the
+    interpreter's exit.
+    """
+
+    def __init__(self, max_idle: int = 4) -> None:
+        self._idle: list[Worker] = []
+        self._lock = threading.Lock()
+        self._max_idle = max_idle
+        self.closed = False
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None:
+            worker = Worker(self)
+            worker.start()
+        worker.jobs.put(job)
+
+    def _release(self, worker: Worker) -> bool:
+        with self._lock:
+            if self.closed or len(self._idle) >= self._max_idle:
+                return False
+            self._idle.append(worker)
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.jobs.put(None)
+
+
+class Worker(threading.Thread):
+    def __init__(self, pool: Workers) -> None:
+        super().__init__(name="workmail-sandbox-lambda", daemon=True)
+        self.pool = pool
+        self.jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+
+    def run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except BaseException:  # pragma: no cover - jobs catch their own errors
+                pass
+            if not self.pool._release(self):
+                return
+
+
+
+class Outcome:
+    """What the worker thread hands back to the waiting caller."""
+
+    __slots__ = (
+        "init_done", "done", "init_ms", "init_end", "handler_start", "payload_bytes",
+        "error", "init_failed", "reset", "split", "handler_start_ms", "ran_init",
+    )
+
+    def __init__(self) -> None:
+        self.init_done = threading.Event()
+        self.done = threading.Event()
+        self.init_ms: float | None = None
+        self.init_end: float | None = None
+        self.handler_start: float | None = None
+        self.payload_bytes = b"null"
+        self.error: dict[str, Any] | None = None
+        self.init_failed = False
+        self.reset = False
+        self.split = 0
+        self.handler_start_ms: int | None = None
+        self.ran_init = False
+
+
+def bind(job: Callable[[], None]) -> Callable[[], None]:
+    """``job`` run in a copy of the caller's context (so contextvars reach the worker)."""
+    context = contextvars.copy_context()
+    return lambda: context.run(job)
+

@@ -1,0 +1,210 @@
+"""Parsing one message from bytes, text, a file or a stdlib ``Message``.
+
+Why ``email.policy.default`` and not ``email.message_from_bytes(data)``: the
+latter still uses the ``compat32`` policy, which leaves RFC 2047 encoded words
+(``=?utf-8?b?...?=``) undecoded in subjects and display names.
+
+:class:`~workmail_sandbox.errors.MessageParseError` is raised only for input
+that is not a message at all (empty, too big, not starting with a header line,
+or not bytes/str/path/Message); anything else is read best effort.
+
+Stdlib quirk handled here (Python 3.11): ``BytesHeaderParser`` still walks the
+whole body line by line to store it as a string (0.4 s for 30 MB); the
+headers-only path parses the header block alone and attaches the rest, with
+the same result.
+"""
+
+from __future__ import annotations
+
+import email.message
+import os
+import re
+from email import policy as _policy
+from email.parser import BytesHeaderParser, BytesParser
+from pathlib import Path
+
+from workmail_sandbox.errors import MessageParseError
+
+from .headers import END_OF_HEADERS
+from .message import ParsedMessage
+
+__all__ = ["MAX_MESSAGE_BYTES", "MessageSource", "parse_message", "read_eml"]
+
+MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+"""Default size cap, in bytes, for one message (40 MiB).
+
+WorkMail's own message size limit is 25 MB (the WorkMail quotas page; not
+re-checked for this kit). That limit counts attachments before transfer
+encoding; base64 makes them a third bigger, so a 25 MB message can be about
+34 MB on the wire. 40 MiB also matches the largest message SES v2 and SMTP
+accept (40 MB after base64 encoding, SES quotas page). Anything larger cannot
+be WorkMail mail, and refusing it early keeps a wrong file from eating memory.
+"""
+
+# A first line a message can start with: a field name (RFC 7230 token chars,
+# which every real header name uses) then a colon. Stricter than RFC 5322's
+# "any printable but colon" so that JSON ('{"a": 1}') is not taken for mail.
+_FIRST_HEADER = re.compile(rb"[A-Za-z0-9!#$%&'*+\-.^_`|~]+[ \t]*:")
+_BOM = b"\xef\xbb\xbf"
+
+MessageSource = bytes | bytearray | memoryview | str | os.PathLike[str] | email.message.Message
+
+
+def _to_bytes(data: object) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogateescape")
+    raise MessageParseError(
+        f"parse_message cannot read a {type(data).__name__}: it takes bytes, str, a file path "
+        "or an email.message.Message.",
+        fix="Pass the raw message bytes (for example GetRawMessageContent's messageContent.read()) "
+        "or a pathlib.Path to an .eml file.",
+    )
+
+
+def _line_at(data: bytes, start: int) -> bytes:
+    end = data.find(b"\n", start)
+    return data[start : end if end >= 0 else len(data)]
+
+
+def _check_is_mail(data: bytes, *, from_str: bool) -> bytes:
+    """Refuse input that is not a mail message at all; return it without a BOM."""
+    if not data or data.isspace():  # isspace() stops at the first other byte
+        raise MessageParseError(
+            "The message is empty.",
+            fix="Check that the file or GetRawMessageContent stream was read fully (call .read() once).",
+        )
+    data = data.removeprefix(_BOM)
+    line = _line_at(data, 0)
+    if line.startswith(b"From ") and not _FIRST_HEADER.match(line):  # mbox envelope line
+        line = _line_at(data, len(line) + 1)
+    line = line.rstrip(b"\r")
+    if not _FIRST_HEADER.match(line):
+        start = data[:64].lstrip()[:1]
+        hint = ""
+        if start in (b"{", b"["):
+            hint = " It looks like JSON (a WorkMail event?), not a MIME message."
+        elif data.startswith(b"%PDF"):
+            hint = " It looks like a PDF file."
+        elif not line.strip():
+            hint = " It starts with a blank line, so there is no header block."
+        fix = "Pass the raw RFC 5322 message (an .eml file), which starts with header lines such as 'From: ...'."
+        if from_str:
+            fix += " To read a file, pass a pathlib.Path or call read_eml(path); a str is read as message text."
+        raise MessageParseError(
+            f"This is not an email message: the first line {line[:60]!r} is not a 'Name: value' header.{hint}",
+            fix=fix,
+        )
+    return data
+
+
+def _parse_headers_only(raw: bytes) -> email.message.EmailMessage:
+    """BytesHeaderParser on the header block only, the rest attached as the text payload.
+
+    Same result as parsing everything with BytesHeaderParser, but the parser no
+    longer walks a 30 MB body line by line just to store it as a string.
+    """
+    parser = BytesHeaderParser(policy=_policy.default)
+    match = END_OF_HEADERS.search(raw)
+    if match is None or match.end() == len(raw):
+        return parser.parsebytes(raw)
+    message = parser.parsebytes(raw[: match.end()])
+    head = message.get_payload()
+    tail = raw[match.end() :].decode("ascii", "surrogateescape")  # as BytesParser does
+    message.set_payload((head if isinstance(head, str) else "") + tail)
+    return message
+
+
+def parse_message(
+    data: MessageSource,
+    *,
+    headers_only: bool = False,
+    max_bytes: int | None = MAX_MESSAGE_BYTES,
+) -> ParsedMessage:
+    """Parse one message from bytes, str, a path or a stdlib Message.
+
+    ``headers_only=True`` parses just the header block (about ten times
+    cheaper; enough to build a WorkMail event) and then refuses body access.
+    A str is the message text (encoded as UTF-8); to read a file pass a path.
+    A Message is serialised with ``as_bytes()`` and parsed again, so the view
+    is a snapshot of exactly those bytes. ``max_bytes=None`` lifts the size cap.
+    """
+    if isinstance(data, os.PathLike):
+        return read_eml(data, headers_only=headers_only, max_bytes=max_bytes)
+    if isinstance(data, email.message.Message):
+        try:
+            raw = data.as_bytes()
+        except Exception as exc:
+            try:
+                raw = data.as_bytes(policy=_policy.compat32)
+            except Exception:
+                raise MessageParseError(
+                    f"The Message object could not be turned into bytes ({type(exc).__name__}: {exc}).",
+                    fix="Check the header values you set; build it with email.message.EmailMessage().",
+                ) from exc
+        from_str = False
+    else:
+        raw = _to_bytes(data)
+        from_str = isinstance(data, str)
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise MessageParseError(
+            f"The message is {len(raw):,} bytes, over the {max_bytes:,}-byte limit (WorkMail's own limit is 25 MB).",
+            fix="Check that this is the right file, or pass a larger max_bytes (or None) to parse_message.",
+        )
+    raw = _check_is_mail(raw, from_str=from_str)
+    try:
+        message: email.message.EmailMessage = (
+            _parse_headers_only(raw) if headers_only else BytesParser(policy=_policy.default).parsebytes(raw)
+        )
+    except RecursionError as exc:
+        raise MessageParseError(
+            "The message nests MIME parts too deeply to read.",
+            fix="Check how the message was built; real mail nests a handful of levels.",
+        ) from exc
+    except Exception as exc:  # the feedparser is forgiving; this is a safety net
+        raise MessageParseError(
+            f"The stdlib email parser failed on this message ({type(exc).__name__}: {exc}).",
+            fix="Check the message bytes; please report it if a real mail server accepts it.",
+        ) from exc
+    return ParsedMessage(raw, message, headers_only=headers_only)
+
+
+def read_eml(
+    path: str | os.PathLike[str],
+    *,
+    headers_only: bool = False,
+    max_bytes: int | None = MAX_MESSAGE_BYTES,
+) -> ParsedMessage:
+    """Read and parse one .eml file; errors name the file."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if p.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        if max_bytes is not None and size > max_bytes:
+            raise MessageParseError(
+                f"{p}: the file is {size:,} bytes, over the {max_bytes:,}-byte limit (WorkMail's own limit is 25 MB).",
+                fix="Check that this is the right file, or pass a larger max_bytes (or None).",
+            )
+        data = p.read_bytes()
+    except FileNotFoundError as exc:
+        raise MessageParseError(
+            f"{p}: no such file.", fix="Check the path; relative paths start from the notebook's folder."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise MessageParseError(
+            f"{p} is a folder, not an .eml file.", fix="Use iter_messages(folder) to read every message in it."
+        ) from exc
+    except OSError as exc:
+        raise MessageParseError(
+            f"{p}: cannot read the file ({exc.strerror or exc}).", fix="Check the file's permissions."
+        ) from exc
+    if not data or data.isspace():
+        raise MessageParseError(f"{p}: the file is empty.", fix="Check that the file was written completely.")
+    try:
+        return parse_message(data, headers_only=headers_only, max_bytes=max_bytes)
+    except MessageParseError as exc:
+        raise MessageParseError(f"{p}: {exc.problem}", fix=exc.fix) from exc
