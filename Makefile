@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check workmail_sandbox tests benchmarks data examples
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

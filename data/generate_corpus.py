@@ -55,17 +55,30 @@ BASE_DATE = _dt.datetime(2025, 11, 17, 0, 0, 0, tzinfo=_dt.UTC)  # a Monday
 ORG_DOMAINS = ("example.com", "sales.example.com")
 
 # --- people -------------------------------------------------------------------------------
-_FIRST = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Hana", "Ines", "Jamal", "Kira", "Leo", "Maya", "Noah", "Olivia", "Pavel", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Xenia", "Yusuf", "Zoe", "Adam", "Bea", "Cyril", "Dina", "Eli", "Fay", "Gus", "Hugo"]
-_LAST = ["Martin", "Nguyen", "Diaz", "Okafor", "Walsh", "Moreau", "Kim", "Yilmaz", "Costa", "Wright", "Novak", "Fischer", "Singh", "Becker", "Park", "Horak", "Adler", "Jimenez", "Osei", "Byrne", "Haddad", "Lindqvist", "Turner", "Petrova", "Demir", "Blake", "Ruiz", "Sato"]
-_EXT_FIRST = ["Jordan", "Lena", "Carlos", "Mei", "Priya", "Tom", "Ana", "Ben", "Chloe", "Dev", "Ella", "Finn", "Gina", "Hiro", "Ivy", "Jonas"]
-_EXT_LAST = ["Reyes", "Vogt", "Mendes", "Tanaka", "Shah", "Ellis", "Souza", "Carter", "Laurent", "Patel", "Rossi", "Murphy"]
+_FIRST = [
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Hana", "Ines", "Jamal", "Kira", "Leo", "Maya", "Noah",
+    "Olivia", "Pavel", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Xenia", "Yusuf", "Zoe", "Adam", "Bea",
+    "Cyril", "Dina", "Eli", "Fay", "Gus", "Hugo",
+]
+_LAST = [
+    "Martin", "Nguyen", "Diaz", "Okafor", "Walsh", "Moreau", "Kim", "Yilmaz", "Costa", "Wright", "Novak", "Fischer",
+    "Singh", "Becker", "Park", "Horak", "Adler", "Jimenez", "Osei", "Byrne", "Haddad", "Lindqvist", "Turner", "Petrova",
+    "Demir", "Blake", "Ruiz", "Sato",
+]
+_EXT_FIRST = [
+    "Jordan", "Lena", "Carlos", "Mei", "Priya", "Tom", "Ana", "Ben", "Chloe", "Dev", "Ella", "Finn", "Gina", "Hiro",
+    "Ivy", "Jonas",
+]
+_EXT_LAST = [
+    "Reyes", "Vogt", "Mendes", "Tanaka", "Shah", "Ellis", "Souza", "Carter", "Laurent", "Patel", "Rossi", "Murphy",
+]
 _NON_ASCII_NAMES = (
     "José Álvarez", "Zoë Müller", "Søren Kjær", "Łucja Wójcik", "François Lefèvre",
     "Ólafur Þórsson", "佐藤 美咲", "王芳", "Дмитрий Орлов", "Αλέξης Παππάς", "İpek Şahin",
 )
 INTERNAL_USERS = tuple(
-    (f"{f} {l}", f"{f.lower()}@{'sales.example.com' if i % 4 == 3 else 'example.com'}")
-    for i, (f, l) in enumerate(zip(_FIRST, _LAST * 2))
+    (f"{first} {last}", f"{first.lower()}@{'sales.example.com' if i % 4 == 3 else 'example.com'}")
+    for i, (first, last) in enumerate(zip(_FIRST, _LAST * 2))
 )
 GROUPS = (
     ("Example Corp Finance", "finance@example.com"),
@@ -233,8 +246,9 @@ class _Generator:
         self.outbound_ratio = outbound_ratio
         self.n = n
         self.external_people = [
-            (f"{f} {l}", f"{f.lower()}.{l.lower()}@{d}")
-            for d in EXTERNAL_DOMAINS for f, l in zip(_EXT_FIRST, _EXT_LAST * 2)
+            (f"{first} {last}", f"{first.lower()}.{last.lower()}@{d}")
+            for d in EXTERNAL_DOMAINS
+            for first, last in zip(_EXT_FIRST, _EXT_LAST * 2)
         ]
 
     def _external(self) -> tuple[str, str]:

@@ -90,10 +90,13 @@ def test_manifest_matches_parser(name):
     assert addresses(msg, ["To", "Cc", "Bcc"]) == entry["recipients"]
     assert str(msg["Subject"]) == entry["subject"]
     assert sum(1 for p in parts if p.is_attachment()) == entry["attachments"]
-    has = lambda ctype: any(p.get_content_type() == ctype and not p.is_attachment() for p in parts)
+
+    def has(ctype):
+        return any(p.get_content_type() == ctype and not p.is_attachment() for p in parts)
+
     assert has("text/html") == entry["has_html"]
     assert has("text/plain") == entry["has_text"]
-    assert any(k.lower().startswith("resent-") for k in msg.keys()) == entry["redirected"]
+    assert any(k.lower().startswith("resent-") for k in msg) == entry["redirected"]
     for header, key in (("X-SES-Spam-Verdict", "spam_verdict"), ("X-SES-Virus-Verdict", "virus_verdict")):
         value = msg[header]
         assert (str(value) if value is not None else None) == entry[key]

@@ -731,23 +731,23 @@ IDS = {"message_id": "00000000-0000-0000-0000-000000000000", "invocation_id": "0
 
 BOUNDARY_CASES = [
     pytest.param(
-        dict(mail_from="from@example.com", subject="Boundary", sender=None, limit=PAYLOAD_LIMIT_BYTES,
-             make=lambda i: f"user{i}@example.com", domain="example.com"),
+        {"mail_from": "from@example.com", "subject": "Boundary", "sender": None, "limit": PAYLOAD_LIMIT_BYTES,
+         "make": lambda i: f"user{i}@example.com", "domain": "example.com"},
         id="ascii-131072",
     ),
     pytest.param(
-        dict(mail_from="from@example.com", subject="Grüße \U0001f600 漢字", sender="assistant@example.com",
-             limit=PAYLOAD_LIMIT_BYTES, make=lambda i: f"用户{i}@例子.example.com", domain="例子.example.com"),
+        {"mail_from": "from@example.com", "subject": "Grüße \U0001f600 漢字", "sender": "assistant@example.com",
+         "limit": PAYLOAD_LIMIT_BYTES, "make": lambda i: f"用户{i}@例子.example.com", "domain": "例子.example.com"},
         id="non-ascii-cjk-2-3-byte-utf8-131072",
     ),
     pytest.param(
-        dict(mail_from="from@example.com", subject="Escapes", sender=None, limit=PAYLOAD_LIMIT_BYTES,
-             make=lambda i: f'"q\\"{i}\\\\"@example.com', domain="example.com"),
+        {"mail_from": "from@example.com", "subject": "Escapes", "sender": None, "limit": PAYLOAD_LIMIT_BYTES,
+         "make": lambda i: f'"q\\"{i}\\\\"@example.com', "domain": "example.com"},
         id="json-escaped-quotes-and-backslashes-131072",
     ),
     pytest.param(
-        dict(mail_from="from@example.com", subject="Small", sender=None, limit=2_000,
-             make=lambda i: f"ü{i}@exämple.com", domain="exämple.com"),
+        {"mail_from": "from@example.com", "subject": "Small", "sender": None, "limit": 2_000,
+         "make": lambda i: f"ü{i}@exämple.com", "domain": "exämple.com"},
         id="payload_limit-2000-non-ascii",
     ),
 ]

@@ -101,9 +101,9 @@ def _read_back(fmt, out):
         return [p.read_bytes() for p in sorted(out.glob("*.eml"))]
     if fmt == "mbox":
         box = mailbox.mbox(out / "corpus.mbox", create=False)
-        return [box.get_bytes(key) for key in box.keys()]
+        return [box.get_bytes(key) for key in box.iterkeys()]
     box = mailbox.Maildir(out / "maildir", factory=None, create=False)
-    return [box.get_bytes(key) for key in sorted(box.keys(), key=lambda k: k.split(".")[1])]
+    return [box.get_bytes(key) for key in sorted(box.iterkeys(), key=lambda k: k.split(".")[1])]
 
 
 @pytest.mark.parametrize("fmt", ["eml", "mbox", "maildir"])

@@ -716,7 +716,7 @@ def test_iter_messages_over_an_mbox(tmp_path: Path) -> None:
 def test_iter_messages_over_a_maildir(tmp_path: Path) -> None:
     box = mailbox.Maildir(tmp_path / "Maildir", create=True)
     keys = {box.add(msg(f"Subject: {s}\r\n".encode())): s for s in ("x", "y")}
-    got = dict((name, m.subject) for name, m in iter_messages(tmp_path / "Maildir"))
+    got = {name: m.subject for name, m in iter_messages(tmp_path / "Maildir")}
     assert got == keys
     assert list(got) == sorted(keys)
 

@@ -102,7 +102,7 @@ def test_replay_the_sample_mail(workmail_sandbox):
     assert set(df.message) == set(manifest)
     # direction="auto": outbound exactly when the From address is the organization's (data/emails/README.md).
     directions = df.groupby("message").direction.first()
-    assert {f: d for f, d in directions.items()} == {f: m["direction"] for f, m in manifest.items()}
+    assert dict(directions.items()) == {f: m["direction"] for f, m in manifest.items()}
     assert set(df.outcome) <= set(OUTCOMES)
     assert df.loc[df.message == "18-spam-fail.eml", "outcome"].tolist() == ["junk"]
     assert df.loc[df.message == "19-virus-fail.eml", "outcome"].tolist() == ["dropped"]

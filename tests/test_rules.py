@@ -1344,8 +1344,8 @@ def test_yaml_is_read_with_safe_load(tmp_path):
 
 DOMAINS = ["example.com", "sales.example.com", "eu.sales.example.com", "example.net", "mail.example.net", "example.org"]
 LOCALS = ["a", "b"]
-ADDRESSES = [f"{l}@{d}" for l in LOCALS for d in DOMAINS] + ["a@notexample.com", "A@Sales.Example.COM"]
-PATTERNS = ["*"] + DOMAINS + [f"*.{d}" for d in DOMAINS] + [f"{l}@{d}" for l in LOCALS for d in DOMAINS]
+ADDRESSES = [f"{local}@{d}" for local in LOCALS for d in DOMAINS] + ["a@notexample.com", "A@Sales.Example.COM"]
+PATTERNS = ["*"] + DOMAINS + [f"*.{d}" for d in DOMAINS] + [f"{local}@{d}" for local in LOCALS for d in DOMAINS]
 
 
 @st.composite

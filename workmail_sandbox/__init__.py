@@ -14,10 +14,11 @@ lesson teaches. ``docs/architecture.md`` shows how the modules fit together.
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from .aws import AwsAccount, connect
-from .deploy.handler import deploy_handler
 from .errors import (
     ConfigurationError,
     EventError,
@@ -42,11 +43,35 @@ from .flow.results import FlowResult
 from .flow.settings import FlowSettings, RetryPolicy
 from .mail import ParsedMessage, iter_messages, parse_message, read_eml
 from .organization import Organization
-from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
 from .responses import Action, Resolution, SyncResponse, check_response, resolve_response
 from .rules import Rule, RuleSet
 from .sandbox import Sandbox, start, stop
 from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
+
+if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers and IDEs
+    from .deploy.handler import deploy_handler
+    from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
+
+#: Names imported on first use: deploying and permission checks bring in the emulators,
+#: which the CLI's ``event`` and ``check-*`` commands never need (about 0.1 s of start-up).
+_LAZY = {
+    "deploy_handler": ".deploy.handler",
+    "InvokeCheck": ".permissions",
+    "workmail_bucket_policy": ".permissions",
+    "workmail_may_invoke": ".permissions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 try:
     __version__ = version("workmail-sandbox")

@@ -520,7 +520,8 @@ class _QuietAboutFilledInTypes(logging.Filter):
     """Drop moto's "No Moto CloudFormation support for <type>" for the types the kit fills in."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.msg == _NO_SUPPORT_LOG and record.args and record.args[0] in _QUIETED_TYPES)
+        args = record.args
+        return not (record.msg == _NO_SUPPORT_LOG and isinstance(args, tuple) and args and args[0] in _QUIETED_TYPES)
 
 
 #: moto's wording, matched exactly: if it changes, the canary test for this touchpoint fails.
@@ -619,7 +620,8 @@ def ds_directory(account: str, region: str, directory_id: str) -> Any:
     """moto's Directory Service directory with this id, or None."""
     from moto.ds.models import ds_backends
 
-    return _attribute(ds_backends[account][region], "directories", "DirectoryServiceBackend.directories").get(directory_id)
+    directories = _attribute(ds_backends[account][region], "directories", "DirectoryServiceBackend.directories")
+    return directories.get(directory_id)
 
 
 # Lambda ----------------------------------------------------------------------------------------

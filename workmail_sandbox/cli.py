@@ -93,7 +93,8 @@ def _cmd_check_event(args: argparse.Namespace) -> int:
     event = WorkMailEvent(data)
     print(
         f"valid: {event.flow_direction or 'legacy'} event from {event.envelope.mail_from} "
-        f"to {len(event.envelope.recipients)} recipient(s), {event.size:,} bytes, truncated={str(event.truncated).lower()}"
+        f"to {len(event.envelope.recipients)} recipient(s), {event.size:,} bytes, "
+        f"truncated={str(event.truncated).lower()}"
     )
     return EXIT_OK
 
@@ -195,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
-    event = command("event", "Print the events WorkMail would send for an .eml file (a JSON list, one per SMTP conversation).")
+    event = command(
+        "event", "Print the events WorkMail would send for an .eml file (a JSON list, one per SMTP conversation)."
+    )
     event.add_argument("file", metavar="FILE.eml", help="the message; '-' reads stdin")
     event.add_argument("--direction", choices=["inbound", "outbound"], default="inbound", type=str.lower)
     event.add_argument(
@@ -239,26 +242,38 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.set_defaults(func=_cmd_coverage)
 
     test_rule = command(
-        "test-rule", "Which email flow rule applies to one sender and recipient, and why (the console's Test configuration)."
+        "test-rule",
+        "Which email flow rule applies to one sender and recipient, and why (the console's Test configuration).",
     )
     test_rule.add_argument("--rules", required=True, metavar="FILE", help="a rule set (.json, .yaml)")
     test_rule.add_argument("--sender", required=True, metavar="A", help="the sender (From; or Sender with --from)")
     test_rule.add_argument("--recipient", required=True, metavar="B")
-    test_rule.add_argument("--from", dest="from_address", metavar="A", help="the From address when --sender is the Sender header")
+    test_rule.add_argument(
+        "--from", dest="from_address", metavar="A", help="the From address when --sender is the Sender header"
+    )
     test_rule.add_argument("--direction", choices=["inbound", "outbound"], default="inbound", type=str.lower)
     test_rule.set_defaults(func=_cmd_test_rule)
 
-    replay = command("replay", "Route a folder of .eml files, an mbox or a Maildir through a rule set in a fresh sandbox.")
+    replay = command(
+        "replay", "Route a folder of .eml files, an mbox or a Maildir through a rule set in a fresh sandbox."
+    )
     replay.add_argument("source", metavar="DIR", help="a folder of .eml files, an mbox file or a Maildir")
     replay.add_argument("--rules", required=True, metavar="FILE")
-    replay.add_argument("--function", metavar="PATH:HANDLER", help="a Python file and handler for the rule set's Run Lambda rules")
+    replay.add_argument(
+        "--function", metavar="PATH:HANDLER", help="a Python file and handler for the rule set's Run Lambda rules"
+    )
     replay.add_argument("--csv", metavar="OUT", help="write one row per recipient to this CSV file")
-    replay.add_argument("--org-domain", action="append", default=[], metavar="D", help="organization domains (default: the sample domains)")
+    replay.add_argument(
+        "--org-domain", action="append", default=[], metavar="D",
+        help="organization domains (default: the sample domains)",
+    )
     replay.add_argument("--direction", choices=["auto", "inbound", "outbound"], default="auto")
     replay.add_argument("--no-progress", action="store_true")
     replay.set_defaults(func=_cmd_replay)
 
-    doctor = command("doctor", "Check Python, the packages, the sandbox (or AWS credentials in aws mode) and say what to fix.")
+    doctor = command(
+        "doctor", "Check Python, the packages, the sandbox (or AWS credentials in aws mode) and say what to fix."
+    )
     doctor.add_argument("--no-sandbox", action="store_true", help="skip starting the sandbox")
     doctor.set_defaults(func=_cmd_doctor)
     return parser

@@ -65,7 +65,13 @@ class ResponseError(WorkMailSandboxError, ValueError):
 
 
 class RuleError(WorkMailSandboxError, ValueError):
-    """An email flow rule or rule set that WorkMail would refuse."""
+    """An email flow rule or rule set that WorkMail would refuse.
+
+    ``detail`` is the message without its location prefix, when the rules
+    package built it (so the error can be re-said about another location).
+    """
+
+    detail: str | None = None
 
 
 class SandboxError(WorkMailSandboxError):

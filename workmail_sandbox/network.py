@@ -89,9 +89,9 @@ class NetworkGuard:
         original_gethostbyname_ex = socket.gethostbyname_ex
 
         def _check_address(sock: socket.socket, address: Any, kind: str) -> None:
-            if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
-                if not is_loopback(address[0]):
-                    guard._refuse(kind, f"{address[0]}:{address[1]}")
+            inet = sock.family in (socket.AF_INET, socket.AF_INET6)
+            if inet and isinstance(address, tuple) and not is_loopback(address[0]):
+                guard._refuse(kind, f"{address[0]}:{address[1]}")
 
         def connect(self: socket.socket, address: Any) -> Any:
             _check_address(self, address, "connection")
@@ -128,9 +128,9 @@ class NetworkGuard:
             "gethostbyname": original_gethostbyname,
             "gethostbyname_ex": original_gethostbyname_ex,
         }
-        socket.socket.connect = connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
-        socket.socket.sendto = sendto  # type: ignore[method-assign]
+        socket.socket.connect = connect  # type: ignore[method-assign, assignment]  # deliberate monkeypatch
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign, assignment]  # deliberate monkeypatch
+        socket.socket.sendto = sendto  # type: ignore[method-assign, assignment]  # deliberate monkeypatch
         socket.getaddrinfo = getaddrinfo
         socket.gethostbyname = gethostbyname
         socket.gethostbyname_ex = gethostbyname_ex

@@ -184,7 +184,7 @@ class Organization:
         self.region: str = sandbox.region
         self.account_id: str = sandbox.account_id
         self.settings = settings or FlowSettings()
-        self.rules = rules  # type: ignore[assignment]
+        self.rules = rules
         self._mailboxes: dict[str, Mailbox] = {}
         #: Mail that left the organization (sent to the internet or an SMTP gateway, and bounces).
         self.outbox: list[OutboxItem] = []
@@ -407,10 +407,10 @@ class Organization:
                     {"where": box.address, "folder": item.folder, "kind": item.kind, "subject": item.subject,
                      "from": item.mail_from, "bcc": item.bcc, "time": item.received_at, "traceId": item.trace_id}
                 )
-        for item in self.outbox:
+        for sent in self.outbox:
             rows.append(
-                {"where": item.recipient, "folder": f"sent ({item.via})", "kind": item.kind, "subject": item.subject,
-                 "from": item.mail_from, "bcc": item.bcc, "time": item.sent_at, "traceId": item.trace_id}
+                {"where": sent.recipient, "folder": f"sent ({sent.via})", "kind": sent.kind, "subject": sent.subject,
+                 "from": sent.mail_from, "bcc": sent.bcc, "time": sent.sent_at, "traceId": sent.trace_id}
             )
         return pd.DataFrame(rows, columns=["where", "folder", "kind", "subject", "from", "bcc", "time", "traceId"])
 

@@ -98,26 +98,31 @@ def _resilient(root: Path, *, skip: int) -> Iterator[tuple[str, ParsedMessage | 
 
     from .mail import parse_message, read_eml
 
-    opts = {"headers_only": True, "max_bytes": None}
+    def parse(data: bytes) -> ParsedMessage:
+        return parse_message(data, headers_only=True, max_bytes=None)
+
+    def read(path: Path) -> ParsedMessage:
+        return read_eml(path, headers_only=True, max_bytes=None)
+
     items: Iterator[tuple[str, Any]]
     box: Any = None
     if root.is_dir() and (root / "cur").is_dir() and (root / "new").is_dir():
         box = mailbox.Maildir(root, factory=None, create=False)
-        items = ((key, lambda k=key: parse_message(box.get_bytes(k), **opts)) for key in sorted(box.iterkeys()))
+        items = ((key, lambda k=key: parse(box.get_bytes(k))) for key in sorted(box.iterkeys()))
     elif root.is_dir():
         paths = sorted((p for p in root.rglob("*.eml") if p.is_file()), key=lambda q: q.relative_to(root).as_posix())
-        items = ((p.relative_to(root).as_posix(), lambda q=p: read_eml(q, **opts)) for p in paths)
+        items = ((p.relative_to(root).as_posix(), lambda q=p: read(q)) for p in paths)
     else:
         with root.open("rb") as fh:
             is_mbox = fh.read(5) == b"From "
         if is_mbox:
             box = mailbox.mbox(root, create=False)
             items = (
-                (f"{root.name}:{n}", lambda k=key: parse_message(box.get_bytes(k), **opts))
+                (f"{root.name}:{n}", lambda k=key: parse(box.get_bytes(k)))
                 for n, key in enumerate(box.iterkeys(), 1)
             )
         else:
-            items = iter([(root.name, lambda: read_eml(root, **opts))])
+            items = iter([(root.name, lambda: read(root))])
     try:
         for index, (name, load) in enumerate(items):
             if index < skip:

@@ -126,7 +126,9 @@ class Sandbox:
     def __init__(self, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
         self.region = check_region(region)
         if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
-            raise ConfigurationError(f"{account_id!r} is not an AWS account id.", fix="use 12 digits, e.g. '123456789012'")
+            raise ConfigurationError(
+                f"{account_id!r} is not an AWS account id.", fix="use 12 digits, e.g. '123456789012'"
+            )
         self.account_id = account_id
         self.network = NetworkGuard()
         self.runtime: Any = None
@@ -161,7 +163,8 @@ class Sandbox:
             self._mock = mock_aws(
                 config={
                     "lambda": {"use_docker": False},
-                    "iam": {"load_aws_managed_policies": False},  # loaded on first use, see emulators.iam_managed_policies
+                    # AWS managed policies are loaded on first use, see emulators.iam_managed_policies
+                    "iam": {"load_aws_managed_policies": False},
                     "core": {"reset_boto3_session": True},
                 }
             )
@@ -330,7 +333,11 @@ class Sandbox:
         (``Resent-*`` headers, or ``redirected=True``) cannot be updated.
         """
         self._require_started()
-        raw = message if isinstance(message, bytes) else open(message, "rb").read()
+        if isinstance(message, bytes):
+            raw = message
+        else:
+            with open(message, "rb") as fh:
+                raw = fh.read()
         return self._messageflow().add_message(
             raw, organization_id=organization_id, direction=direction.upper(), redirected=redirected
         )

@@ -62,7 +62,8 @@ def message_arn(region: str, account: str, organization_id: str, direction: str,
     context = {"INBOUND": "incoming", "OUTBOUND": "outgoing"}.get(direction.upper())
     if context is None:
         raise ConfigurationError(f"direction must be INBOUND or OUTBOUND, got {direction!r}.")
-    return f"arn:aws:workmailmessageflow:{check_region(region)}:{account}:message/{organization_id}/{context}/{message_id}"
+    region = check_region(region)
+    return f"arn:aws:workmailmessageflow:{region}:{account}:message/{organization_id}/{context}/{message_id}"
 
 
 def days_until_end_of_support(today: _dt.date | None = None) -> int:

@@ -24,7 +24,7 @@ import json
 from typing import Any
 
 from .._internal_clients import require_sandbox, sandbox_account, sandbox_client
-from ..apps import get_app
+from ..apps import App, get_app
 from ..emulators.cloudformation_fixups import apply_bucket_settings
 from ..emulators.iam_managed_policies import ensure_aws_managed_policies
 from ..emulators.serverlessrepo.changesets import SAR_STACK_PREFIX
@@ -172,7 +172,9 @@ class _Resolver:
         return re.sub(r"\$\{([^}!]+)\}", one, text)
 
 
-def _bucket(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
+def _bucket(
+    clients: dict[str, Any], app: App, stack: str, logical_id: str, properties: dict[str, Any], resolver: _Resolver
+) -> None:
     name = generated_name(stack, logical_id, MAX_BUCKET_NAME, lower=True)
     clients["s3"].create_bucket(Bucket=name)
     apply_bucket_settings(clients["s3"], name, resolver.resolve(properties))
@@ -180,13 +182,17 @@ def _bucket(clients, app, stack, logical_id, properties, resolver) -> None:  # t
     resolver.arns[logical_id] = f"arn:aws:s3:::{name}"
 
 
-def _bucket_policy(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
+def _bucket_policy(
+    clients: dict[str, Any], app: App, stack: str, logical_id: str, properties: dict[str, Any], resolver: _Resolver
+) -> None:
     resolved = resolver.resolve(properties)
     clients["s3"].put_bucket_policy(Bucket=resolved["Bucket"], Policy=json.dumps(resolved["PolicyDocument"]))
     resolver.physical[logical_id] = resolved["Bucket"]
 
 
-def _role(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
+def _role(
+    clients: dict[str, Any], app: App, stack: str, logical_id: str, properties: dict[str, Any], resolver: _Resolver
+) -> None:
     resolved = resolver.resolve(properties)
     iam = clients["iam"]
     name = resolved.get("RoleName") or generated_name(stack, logical_id, MAX_ROLE_NAME)
@@ -208,7 +214,9 @@ def _role(clients, app, stack, logical_id, properties, resolver) -> None:  # typ
     resolver.arns[logical_id] = role["Arn"]
 
 
-def _function(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
+def _function(
+    clients: dict[str, Any], app: App, stack: str, logical_id: str, properties: dict[str, Any], resolver: _Resolver
+) -> None:
     extra = sorted(set(properties) - _FUNCTION_PROPERTIES)
     if extra or "Role" not in properties:
         raise SandboxError(
@@ -235,7 +243,9 @@ def _function(clients, app, stack, logical_id, properties, resolver) -> None:  #
     resolver.arns[logical_id] = function["FunctionArn"]
 
 
-def _permission(clients, app, stack, logical_id, properties, resolver) -> None:  # type: ignore[no-untyped-def]
+def _permission(
+    clients: dict[str, Any], app: App, stack: str, logical_id: str, properties: dict[str, Any], resolver: _Resolver
+) -> None:
     resolved = resolver.resolve(properties)
     arguments = {
         "FunctionName": resolved["FunctionName"],

@@ -217,8 +217,13 @@ def handler_source(func: Callable[..., Any]) -> str:
             origin = getattr(value, "__module__", None)
             qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
             module = _import_module_quiet(origin)
-            importable = bool(origin and qualname and "." not in qualname)
-            if importable and module is not None and getattr(module, qualname, None) is value:
+            if (
+                origin
+                and qualname
+                and "." not in qualname
+                and module is not None
+                and getattr(module, qualname, None) is value
+            ):
                 line = f"from {origin} import {qualname}" + (f" as {used}" if qualname != used else "")
                 imports[line] = None
                 return
@@ -363,7 +368,7 @@ def deploy_handler(
                 fix=f"define def {function_name}(event, context): ... or pass handler_name='<your function>'",
             )
     elif callable(handler):
-        source = handler_source(handler)  # type: ignore[arg-type]
+        source = handler_source(handler)
         function_name = handler_name or handler.__name__
         if function_name != handler.__name__:
             raise SandboxError(

@@ -51,7 +51,9 @@ def install() -> None:
 
 def ensure_aws_managed_policies(arns: list[str], account: str, partition: str = "aws") -> None:
     """Make AWS managed policies exist in moto's IAM, as ``load_aws_managed_policies`` would."""
-    missing = [arn for arn in arns if arn.split(":")[4] == "aws" and not _moto.has_managed_policy(account, partition, arn)]
+    missing = [
+        arn for arn in arns if arn.split(":")[4] == "aws" and not _moto.has_managed_policy(account, partition, arn)
+    ]
     if not missing:
         return
     if any("AmazonWorkMailMessageFlow" in arn for arn in missing):

@@ -131,11 +131,12 @@ class EventLog:
         event.update((k, v) for k, v in fields.items() if v is not None)
         if event_name in _SANDBOX:
             event["sandboxOnly"] = True
-        record = {"timestamp": _ms(when), "time": when, "traceId": trace_id, "event": event}
+        timestamp = _ms(when)
+        record: dict[str, Any] = {"timestamp": timestamp, "time": when, "traceId": trace_id, "event": event}
         if self.keep:
             self.records.append(record)
         self._pending.append(
-            (record["timestamp"], json.dumps({"traceId": trace_id, "event": event}, ensure_ascii=False, default=str))
+            (timestamp, json.dumps({"traceId": trace_id, "event": event}, ensure_ascii=False, default=str))
         )
         return record
 

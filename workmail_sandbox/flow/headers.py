@@ -32,7 +32,7 @@ def to_raw(message: Any) -> tuple[bytes, ParsedMessage]:
     elif isinstance(message, (bytes, bytearray, memoryview)):
         raw = bytes(message)
         parsed = parse_message(raw, headers_only=True)
-    elif isinstance(message, os.PathLike) or isinstance(message, (str, Message)):
+    elif isinstance(message, (os.PathLike, str, Message)):
         parsed = parse_message(message, headers_only=True)
         raw = parsed.raw
     else:
@@ -122,11 +122,12 @@ def header_facts(parsed: ParsedMessage) -> HeaderFacts:
         if not values:
             found[key] = []
             continue
-        result: list[str] | None = []
+        result: list[str] = []
+        usable = True
         for value in values:
             text = _LINESEP.sub("", value)
             if ":" in text or "\\" in text or ";" in text:
-                result = None
+                usable = False
                 break
             simple = _simple_addresses(text)
             pairs = [("", a) for a in simple] if simple is not None else email.utils.getaddresses([text])
@@ -136,11 +137,11 @@ def header_facts(parsed: ParsedMessage) -> HeaderFacts:
                 try:
                     result.append(normalize_address(addr))
                 except MessageParseError:
-                    result = None
+                    usable = False
                     break
-            if result is None:
+            if not usable:
                 break
-        found[key] = result if result is not None else parsed._addresses(key)
+        found[key] = result if usable else parsed._addresses(key)
     froms = found["from"]
     senders = found["sender"]
     sender = senders[0] if senders and froms != senders[:1] else None

@@ -304,15 +304,14 @@ def _check_permission(org: Organization, runtime: Any, arn: str) -> tuple[bool, 
     """
     text = _policy_text(arn)
     cache = org._permission_cache
-    key = (arn, text)
-    if text is not None and key in cache:
-        return cache[key]
+    if text is not None and (arn, text) in cache:
+        return cache[(arn, text)]
     answer = runtime.check_workmail_permission(arn, organization_arn=org.arn, region=org.region,
                                                account=org.account_id)
     if text is not None:
         if len(cache) > 256:
             cache.clear()
-        cache[key] = answer
+        cache[(arn, text)] = answer
     return answer
 
 

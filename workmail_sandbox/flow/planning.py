@@ -129,6 +129,7 @@ def plan(
         recipients = list(candidates)
         skipped = ()
     rp_present, rp_address = _return_path(addresses.return_path)
+    bounce_to: str | None
     if envelope.mail_from:
         bounce_to, null_sender = _normalized([envelope.mail_from], "envelope.mail_from")[0], False
     elif rp_present:

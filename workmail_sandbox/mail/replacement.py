@@ -86,7 +86,15 @@ IMMUTABLE_HEADERS = ("Message-ID", "Date", "From", "Sender", "Return-Path")
 
 #: File extensions SES refuses as attachments (SES developer guide, "Unsupported attachment types").
 UNSUPPORTED_ATTACHMENT_EXTENSIONS = frozenset(
-    ["ade", "adp", "app", "asp", "bas", "bat", "cer", "chm", "cmd", "com", "cpl", "crt", "csh", "der", "exe", "fxp", "gadget", "hlp", "hta", "inf", "ins", "isp", "its", "js", "jse", "ksh", "lib", "lnk", "mad", "maf", "mag", "mam", "maq", "mar", "mas", "mat", "mau", "mav", "maw", "mda", "mdb", "mde", "mdt", "mdw", "mdz", "msc", "msh", "msh1", "msh2", "mshxml", "msh1xml", "msh2xml", "msi", "msp", "mst", "ops", "pcd", "pif", "plg", "prf", "prg", "reg", "scf", "scr", "sct", "shb", "shs", "sys", "ps1", "ps1xml", "ps2", "ps2xml", "psc1", "psc2", "tmp", "url", "vb", "vbe", "vbs", "vps", "vsmacros", "vss", "vst", "vsw", "vxd", "ws", "wsc", "wsf", "wsh", "xnk"]
+    [
+        "ade", "adp", "app", "asp", "bas", "bat", "cer", "chm", "cmd", "com", "cpl", "crt", "csh", "der", "exe",
+        "fxp", "gadget", "hlp", "hta", "inf", "ins", "isp", "its", "js", "jse", "ksh", "lib", "lnk", "mad", "maf",
+        "mag", "mam", "maq", "mar", "mas", "mat", "mau", "mav", "maw", "mda", "mdb", "mde", "mdt", "mdw", "mdz",
+        "msc", "msh", "msh1", "msh2", "mshxml", "msh1xml", "msh2xml", "msi", "msp", "mst", "ops", "pcd", "pif", "plg",
+        "prf", "prg", "reg", "scf", "scr", "sct", "shb", "shs", "sys", "ps1", "ps1xml", "ps2", "ps2xml", "psc1",
+        "psc2", "tmp", "url", "vb", "vbe", "vbs", "vps", "vsmacros", "vss", "vst", "vsw", "vxd", "ws", "wsc", "wsf",
+        "wsh", "xnk",
+    ]
 )
 
 _MULTIPART_DEFECTS: dict[type, str] = {
@@ -247,7 +255,10 @@ def _eight_bit_body_problems(parts: list[tuple[str, email.message.Message]]) -> 
         except Exception:  # a broken part: the multipart rule reports it
             continue
         if isinstance(body, bytes) and not body.isascii():
-            declared = "declares 7bit" if part.get("Content-Transfer-Encoding") else "has no Content-Transfer-Encoding (7bit)"
+            if part.get("Content-Transfer-Encoding"):
+                declared = "declares 7bit"
+            else:
+                declared = "has no Content-Transfer-Encoding (7bit)"
             out.append(
                 f"{_label(section, part)}: holds 8-bit bytes but {declared}; non-7-bit content must be "
                 "encoded (Content-Transfer-Encoding: quoted-printable or base64)"

@@ -22,7 +22,7 @@ def _located(where: str, problem: str, detail: str, fix: str) -> RuleError:
 
 def _relocated(error: RuleError, where: str) -> RuleError:
     """The same error, said about ``where`` instead of wherever it was raised."""
-    detail = getattr(error, "detail", None) or error.problem
+    detail = error.detail or error.problem
     new = RuleError(f"{where}: {detail}", fix=error.fix)
     new.detail = detail
     return new

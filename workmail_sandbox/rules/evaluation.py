@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..events import INBOUND
 from .actions import ACTION_EFFECTS, ACTION_LABELS, ACTIONS, DEFAULT, RUN_LAMBDA
@@ -158,6 +158,8 @@ class Evaluation:
                 ref = winner
                 if settings.run_lambda == "in-addition" and c.rule.action == RUN_LAMBDA:
                     ref = running[0]
+                # A matching rule that neither wins nor runs lost to the winner (or to the running rule).
+                assert ref is not None
                 reason = _why_lost(c, ref, mode)
             out.append(RuleMatch(c.rule, c.index, True, outcome, reason, c.header, c.sender, c.recipient, c.key))
         return tuple(out)
@@ -317,13 +319,15 @@ class Evaluation:
 
 def _patterns_text(m: RuleMatch) -> str:
     s, r = m.sender_pattern, m.recipient_pattern
+    assert s is not None and r is not None, "only a matching rule has patterns"
     return (
         f"sender pattern {s.text!r} ({s.kind}, matched {m.header}), "
         f"recipient pattern {r.text!r} ({r.kind}), action {m.rule.action} ({m.rule.label})"
     )
 
 
-class _Candidate(NamedTuple):
+@dataclass(frozen=True)
+class _Candidate:
     index: int
     rule: Rule
     header: str

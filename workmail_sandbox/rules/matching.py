@@ -141,11 +141,11 @@ def _evaluate(
                     break
         else:
             for i, r in rmatch.items():
-                s, f = sender_m.get(i), from_m.get(i)
-                if s is not None and (f is None or s.weight >= f.weight):
-                    header = SENDER_HEADER
-                elif f is not None:
-                    s, header = f, FROM_HEADER
+                by_sender, by_from = sender_m.get(i), from_m.get(i)
+                if by_sender is not None and (by_from is None or by_sender.weight >= by_from.weight):
+                    s, header = by_sender, SENDER_HEADER
+                elif by_from is not None:
+                    s, header = by_from, FROM_HEADER
                 else:
                     continue
                 w = (s.weight << 16) | r.weight if sender_first else _weight(mode, s, r)
@@ -170,11 +170,11 @@ def _evaluate(
             running = [min(mine)] if mine else []
     rules = index.rules
     if winner is not None:
-        header = winner[2]
+        matched_header: str | None = winner[2]
     elif running:
-        header = running[0][2]
+        matched_header = running[0][2]
     else:
-        header = None
+        matched_header = None
     win = rules[winner[1]] if winner is not None else None
     # Built without the frozen dataclass's __init__ (one object.__setattr__ per
     # field): this runs for every recipient of large corpora.
@@ -187,7 +187,7 @@ def _evaluate(
         action=win.action if win is not None else DEFAULT,
         winner=win,
         lambda_rules=tuple([rules[c[1]] for c in running]) if running else (),
-        matched_header=header,
+        matched_header=matched_header,
         settings=settings,
         rules=rules,
         candidates=tuple(candidates),

@@ -7,6 +7,7 @@ files (:mod:`.files`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ class RuleSet:
     ) -> None:
         self._rules: list[Rule] = []
         self._index: dict[str, _Index] = {}
-        self.settings = settings  # type: ignore[assignment]
+        self.settings = settings
         self.description = description
         for rule in rules:
             self.add(rule)
@@ -291,12 +292,12 @@ class RuleSet:
         return ruleset
 
     @classmethod
-    def from_file(cls, path: str | Path) -> RuleSet:
+    def from_file(cls, path: str | os.PathLike[str]) -> RuleSet:
         """Load a ``.json``, ``.yaml`` or ``.yml`` rule file; every problem is a :class:`RuleError`."""
         p = Path(path)
         return cls.from_dict(_read_rule_file(p), source=str(p))
 
-    def to_file(self, path: str | Path) -> Path:
+    def to_file(self, path: str | os.PathLike[str]) -> Path:
         """Write the rule set as JSON or YAML (chosen by the extension); returns the path."""
         p = Path(path)
         _write_rule_file(self.to_dict(), p)

@@ -74,7 +74,7 @@ pre.wms-pre,.jp-RenderedHTMLCommon pre.wms-pre{max-height:420px;overflow:auto;ma
 .wms-json-lit{color:var(--jp-mirror-editor-keyword-color,#708);font-weight:bold;}
 .wms-json-more{color:var(--jp-ui-font-color2,#777);font-style:italic;}
 .wms-html-preview{width:100%;height:360px;border:1px solid var(--jp-border-color2,#ddd);background:#fff;}
-"""
+"""  # noqa: E501 - one rule is a long line: the lessons' checked outputs hold this text as it is
 
 STYLE_TAG = f"<style>{CSS}</style>"
 
@@ -246,6 +246,8 @@ class StaticView:
     Subclasses implement :meth:`static_text` and :meth:`static_html`.
     """
 
+    model_id: str  # set by the ipywidgets.Widget this is mixed into
+
     def static_text(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -253,7 +255,7 @@ class StaticView:
         raise NotImplementedError
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        data = {"text/plain": self.static_text(), "text/html": STYLE_TAG + self.static_html()}
+        data: dict[str, Any] = {"text/plain": self.static_text(), "text/html": STYLE_TAG + self.static_html()}
         if getattr(self, "_view_name", None) is not None and getattr(self, "comm", None) is not None:
             data[WIDGET_VIEW_MIME] = {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
         return data

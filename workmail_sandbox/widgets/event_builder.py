@@ -46,7 +46,9 @@ PREVIEW_HEAD, PREVIEW_TAIL = 10, 5
 #: At most this many generated recipients per click (a 100,000-line text box is already slow).
 MAX_GENERATED = 100_000
 _GENERATED = re.compile(r"^user(\d+)@", re.MULTILINE)
-_FIELDS = ("direction", "mail_from", "on_behalf_of", "recipients", "subject", "org_domains", "message_id", "invocation_id")
+_FIELDS = (
+    "direction", "mail_from", "on_behalf_of", "recipients", "subject", "org_domains", "message_id", "invocation_id",
+)
 
 
 def _lines(value: str | Iterable[str]) -> str:
@@ -138,7 +140,14 @@ class EventBuilder(StaticView, W.VBox):
             layout={"flex": "1 1 380px", "min_width": "320px"},
         )
         output = W.VBox(
-            [self.error_flag, self.dropped_flag, self.subject_cut_flag, self.truncated_flag, self.size_info, self.preview],
+            [
+                self.error_flag,
+                self.dropped_flag,
+                self.subject_cut_flag,
+                self.truncated_flag,
+                self.size_info,
+                self.preview,
+            ],
             layout={"flex": "1 1 420px", "min_width": "320px"},
         )
         super().__init__(children=[style_widget(), W.HBox([controls, output], layout={"flex_flow": "row wrap"})])
@@ -189,7 +198,9 @@ class EventBuilder(StaticView, W.VBox):
         """
         unknown = sorted(set(fields) - set(_FIELDS))
         if unknown:
-            raise TypeError(f"EventBuilder.set() got unknown field(s) {', '.join(unknown)}; valid: {', '.join(_FIELDS)}")
+            raise TypeError(
+                f"EventBuilder.set() got unknown field(s) {', '.join(unknown)}; valid: {', '.join(_FIELDS)}"
+            )
         self._holding = True
         try:
             if "message_id" in fields:
@@ -333,7 +344,9 @@ class EventBuilder(StaticView, W.VBox):
     def _preview_text(self) -> str:
         if self._event is None:
             return "(no event: see the message above)"
-        return abbreviated_json(self._event, max_items=PREVIEW_HEAD + PREVIEW_TAIL, head=PREVIEW_HEAD, tail=PREVIEW_TAIL)
+        return abbreviated_json(
+            self._event, max_items=PREVIEW_HEAD + PREVIEW_TAIL, head=PREVIEW_HEAD, tail=PREVIEW_TAIL
+        )
 
     def _refresh(self) -> None:
         try:

@@ -169,7 +169,9 @@ class Trial:
 
     # ---------------------------------------------------------------- rules
 
-    def attach(self, defaults: Mapping[str, Any], choices: Mapping[str, Any] | None, directions: tuple[str, ...]) -> bool:
+    def attach(
+        self, defaults: Mapping[str, Any], choices: Mapping[str, Any] | None, directions: tuple[str, ...]
+    ) -> bool:
         """The organization with the exercise's Run Lambda rules; False (and a finding) for invalid choices."""
         from ..flow import FlowSettings
         from ..organization import Organization
@@ -256,7 +258,9 @@ class Trial:
 
     def failed_on(self, name: str) -> bool:
         result = self.results.get(name)
-        return bool(result) and any(not a.ok for i in result.invocations for a in i.attempts)
+        if not result:
+            return False
+        return any(not a.ok for i in result.invocations for a in i.attempts)
 
     def function_errors(self) -> list[FunctionError]:
         """The distinct failures of the function over every routed message, quoted from its log."""

@@ -399,7 +399,11 @@ class MessageFlowBackend:
                     f"Unable to read {where}: the object {key} was deleted (its latest version is a delete marker)."
                 )
         else:
-            found = [body for vid, body in versions if str(vid) == version or (version == "null" and vid in (None, "null"))]
+            found = [
+                body
+                for vid, body in versions
+                if str(vid) == version or (version == "null" and vid in (None, "null"))
+            ]
             if not found:
                 raise InvalidContentLocation(
                     f"Unable to read {where}: the object {key} has no version {version} "
@@ -410,7 +414,9 @@ class MessageFlowBackend:
                 raise InvalidContentLocation(f"Unable to read {where}: version {version} is a delete marker.")
         return body
 
-    def _check_bucket_policy(self, message: StoredMessage, bucket: Any, key: str, version: str | None, where: str) -> None:
+    def _check_bucket_policy(
+        self, message: StoredMessage, bucket: Any, key: str, version: str | None, where: str
+    ) -> None:
         principal = service_principal(self.region_name)
         arn = self._arn(message)
         fix = (
@@ -436,7 +442,7 @@ class MessageFlowBackend:
                 f"Unable to read {where}: the bucket policy of {bucket.name} cannot be read: {exc} {fix}"
             ) from exc
         actions = ["s3:GetObject"] + (["s3:GetObjectVersion"] if version is not None else [])
-        context = {
+        context: dict[str, str | bool] = {
             "aws:SourceArn": arn,
             "aws:SourceAccount": self.account_id,
             "aws:SecureTransport": True,
