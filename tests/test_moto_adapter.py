@@ -170,9 +170,12 @@ def _backend_create_change_set():
 
 
 def test_moto_still_words_its_unsupported_resource_messages_as_the_kit_filters_them():
+    import logging
+
     import moto.cloudformation.parsing as parsing
 
     source = inspect.getsource(parsing)
+    assert parsing.logger is logging.getLogger("moto"), "moto.cloudformation.parsing no longer logs on the 'moto' logger"
     assert _moto._NO_SUPPORT_LOG in source, "moto's 'No Moto CloudFormation support for %s' log line changed"
     assert "Tried to parse {resource_type} but it's not supported by moto's CloudFormation implementation" in source \
         or "but it's not supported by moto's CloudFormation implementation" in source, "moto's 'Tried to parse' warning changed"
@@ -288,3 +291,151 @@ def test_lambda_invoke_patch_is_undone():
     assert vars(LambdaSimpleBackend)["invoke"].__qualname__.startswith("LambdaSimpleBackend."), (
         "LambdaSimpleBackend.invoke: moto's own method is back"
     )
+
+
+def test_every_touchpoint_has_a_canary_here():
+    """Each adapter function that touches an internal is exercised by a test in this file."""
+    from pathlib import Path
+
+    source = Path(__file__).read_text(encoding="utf-8")
+    missing = [
+        f"{touchpoint} ({function})"
+        for touchpoint, function in _moto.TOUCHPOINT_FUNCTIONS.items()
+        if f"_moto.{function}(" not in source and f"_moto.{function}\n" not in source
+    ]
+    assert not missing, "touchpoints without a canary: " + ", ".join(missing)
+
+
+def test_s3_buckets_and_object_versions_as_the_message_flow_emulator_reads_them(workmail_sandbox):
+    s3 = workmail_sandbox.client("s3")
+    s3.create_bucket(Bucket="canary-versions")
+    s3.put_bucket_versioning(Bucket="canary-versions", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="canary-versions", Key="k", Body=b"one")["VersionId"]
+    s3.put_object(Bucket="canary-versions", Key="k", Body=b"two")
+    s3.delete_object(Bucket="canary-versions", Key="k")
+    bucket = _moto.find_s3_bucket("canary-versions")
+    assert bucket is not None, "moto.s3.models.s3_backends.bucket_accounts / S3Backend.buckets"
+    assert (bucket.account_id, bucket.region_name) == (workmail_sandbox.account_id, workmail_sandbox.region)
+    versions = _moto.s3_object_versions(bucket, "k")
+    assert [body for _, body in versions] == [b"one", b"two", None], "FakeBucket.keys.getlist / FakeKey"
+    assert versions[0][0] == first
+    assert _moto.find_s3_bucket("no-such-canary-bucket") is None
+
+
+def test_role_policy_documents_inline_and_managed(workmail_sandbox):
+    iam = workmail_sandbox.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="canary-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    inline = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="canary-role", PolicyName="inline", PolicyDocument=json.dumps(inline))
+    iam.attach_role_policy(RoleName="canary-role", PolicyArn="arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowReadOnlyAccess")
+    documents = dict(_moto.role_policy_documents(workmail_sandbox.account_id, "aws", role["Arn"]) or [])
+    assert set(documents) == {"canary-role/inline", "AmazonWorkMailMessageFlowReadOnlyAccess"}, "Role.policies / managed_policies"
+    assert _moto.role_policy_documents(workmail_sandbox.account_id, "aws", role["Arn"] + "-gone") is None
+
+
+def test_log_groups_and_directories_the_workmail_emulator_consults(workmail_sandbox):
+    workmail_sandbox.client("logs").create_log_group(logGroupName="/canary/group")
+    assert _moto.log_group_exists(workmail_sandbox.account_id, workmail_sandbox.region, "/canary/group")
+    assert not _moto.log_group_exists(workmail_sandbox.account_id, workmail_sandbox.region, "/canary/none")
+    ds = workmail_sandbox.client("ds")
+    ec2 = workmail_sandbox.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"{workmail_sandbox.region}{zone}")["Subnet"]["SubnetId"]
+        for n, zone in ((1, "a"), (2, "b"))
+    ]
+    directory = ds.create_directory(
+        Name="corp.example.com", Password="Passw0rd!Passw0rd", Size="Small",
+        VpcSettings={"VpcId": vpc, "SubnetIds": subnets},
+    )["DirectoryId"]
+    alias, kind = _moto.ds_directory(workmail_sandbox.account_id, workmail_sandbox.region, directory) or ("", "")
+    assert (alias, kind) == (directory, "SimpleAD"), "Directory.alias / Directory.directory_type"
+    assert _moto.ds_directory(workmail_sandbox.account_id, workmail_sandbox.region, "d-0000000000") is None
+
+
+def test_deleting_a_bucket_policy_and_moto_stack_parameters(workmail_sandbox):
+    s3 = workmail_sandbox.client("s3")
+    s3.create_bucket(Bucket="canary-policy")
+    s3.put_bucket_policy(Bucket="canary-policy", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::canary-policy/*"}]}))
+    _moto.delete_bucket_policy(workmail_sandbox.account_id, "aws", "canary-policy")
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="canary-policy")
+    _moto.delete_bucket_policy(workmail_sandbox.account_id, "aws", "no-such-canary-bucket")  # no bucket: nothing to do
+    template = {"Parameters": {"Name": {"Type": "String"}}, "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}}
+    cfn = workmail_sandbox.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="canary-params", TemplateBody=json.dumps(template),
+                                Parameters=[{"ParameterKey": "Name", "ParameterValue": "x"}])["StackId"]
+    stack = _moto.cloudformation_stack(workmail_sandbox.account_id, workmail_sandbox.region, stack_id)
+    _moto.refresh_stack_parameters(stack)
+    assert stack.parameters["Name"] == "x", "ResourceMap.input_parameters / Stack.parameters"
+    change_set, same_stack = _moto.create_change_set(
+        workmail_sandbox.account_id, workmail_sandbox.region, stack_name="canary-params", change_set_name="none",
+        template=json.dumps(template), parameters={"Name": "x"}, description=None, change_set_type="UPDATE",
+        notification_arns=None, tags={},
+    )
+    assert change_set.startswith("arn:aws:cloudformation:") and same_stack == stack_id
+
+
+def test_a_fresh_default_session_shares_the_model_loader(workmail_sandbox):
+    import boto3
+    from moto.core.base_backend import AccountSpecificBackend
+
+    _moto.fresh_default_session(workmail_sandbox.region)
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    assert loader is AccountSpecificBackend.get_session()._session.get_component("data_loader"), (
+        "moto.core.base_backend.AccountSpecificBackend.get_session"
+    )
+
+
+def test_snapshot_helpers_walk_s3_objects_and_lambda_arns(workmail_sandbox):
+    s3 = workmail_sandbox.client("s3")
+    s3.create_bucket(Bucket="canary-walk")
+    s3.put_object(Bucket="canary-walk", Key="a", Body=b"1")
+    s3.create_multipart_upload(Bucket="canary-walk", Key="b")
+    account = _moto.backends("s3")[workmail_sandbox.account_id]
+    models = _moto._s3_models(account)
+    assert {type(m).__name__ for m in models} >= {"FakeKey", "FakeMultipart"}, "FakeBucket.keys._iterlists / multiparts"
+    from moto.s3.models import FakeKey
+
+    copies = _moto._s3_models(_moto.copy_account_backend("s3", account))
+    _moto._untrack_s3_models(copies)
+    assert not any(m in FakeKey.instances_tracked for m in copies), "FakeKey.instances_tracked"
+    lambdas = _moto.backends("lambda_simple")[workmail_sandbox.account_id]
+    _moto._relink_lambda_arns(lambdas)  # walks LambdaStorage._functions / _arns without error
+
+
+def test_moto_unsupported_resource_messages_are_quieted(workmail_sandbox, caplog):
+    import logging
+    import warnings
+
+    _moto.quiet_unsupported_resource_warnings(("AWS::Canary::Thing",))
+    with caplog.at_level(logging.WARNING, logger="moto"):
+        logging.getLogger("moto").warning(_moto._NO_SUPPORT_LOG, "AWS::Canary::Thing")
+        logging.getLogger("moto").warning(_moto._NO_SUPPORT_LOG, "AWS::Other::Thing")
+    assert [r.getMessage() for r in caplog.records] == ["No Moto CloudFormation support for AWS::Other::Thing"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("default")
+        _moto.quiet_unsupported_resource_warnings(("AWS::Canary::Thing",))
+        warnings.warn(_moto._NO_SUPPORT_WARNING.format(kind="AWS::Canary::Thing"), UserWarning, stacklevel=1)
+    assert seen == [] or all("AWS::Canary::Thing" not in str(w.message) for w in seen)
+
+
+def test_the_invoke_patch_calls_the_handler_it_is_given(workmail_sandbox):
+    runtime_handler = _moto._LAMBDA_ORIGINALS["handler"]
+    _canary_function(workmail_sandbox, "canary-patched")
+    calls = []
+
+    def handler(fn, **kwargs):
+        calls.append((fn.function_name, kwargs["qualifier"]))
+        return b'{"from": "canary"}'
+
+    _moto.patch_lambda_invoke(handler)
+    try:
+        answer = workmail_sandbox.client("lambda").invoke(FunctionName="canary-patched", Payload=b"{}")
+        assert json.loads(answer["Payload"].read()) == {"from": "canary"}
+        assert calls == [("canary-patched", None)], "LambdaSimpleBackend.invoke(function_name, qualifier, ...)"
+    finally:
+        _moto.patch_lambda_invoke(runtime_handler)

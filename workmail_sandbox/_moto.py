@@ -44,6 +44,7 @@ from .errors import SandboxError
 
 __all__ = [
     "TOUCHPOINTS",
+    "TOUCHPOINT_FUNCTIONS",
     "MotoInternalsChanged",
     "add_aws_managed_policy",
     "backends",
@@ -108,9 +109,14 @@ def _attribute(obj: Any, name: str, touchpoint: str) -> Any:
 TOUCHPOINTS: dict[str, str] = {}
 
 
+#: Touchpoint name -> the adapter function that uses it (each has a canary calling that function).
+TOUCHPOINT_FUNCTIONS: dict[str, str] = {}
+
+
 def _touchpoint(name: str, purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def mark(function: Callable[..., Any]) -> Callable[..., Any]:
         TOUCHPOINTS[name] = purpose
+        TOUCHPOINT_FUNCTIONS[name] = function.__name__
         return function
 
     return mark
@@ -615,13 +621,20 @@ def log_group_exists(account: str, region: str, name: str) -> bool:
     return name in _attribute(logs_backends[account][region], "groups", "LogsBackend.groups")
 
 
-@_touchpoint("moto.ds.models.ds_backends: DirectoryServiceBackend.directories", "a Directory Service directory by id")
-def ds_directory(account: str, region: str, directory_id: str) -> Any:
-    """moto's Directory Service directory with this id, or None."""
+@_touchpoint(
+    "moto.ds.models.ds_backends: DirectoryServiceBackend.directories / Directory.alias / Directory.directory_type",
+    "a Directory Service directory by id: CreateOrganization checks its alias and type",
+)
+def ds_directory(account: str, region: str, directory_id: str) -> tuple[str, str] | None:
+    """``(alias, directory type)`` of moto's Directory Service directory with this id, or None."""
     from moto.ds.models import ds_backends
 
     directories = _attribute(ds_backends[account][region], "directories", "DirectoryServiceBackend.directories")
-    return directories.get(directory_id)
+    directory = directories.get(directory_id)
+    if directory is None:
+        return None
+    alias = _attribute(directory, "alias", "Directory.alias")
+    return str(alias), str(_attribute(directory, "directory_type", "Directory.directory_type"))
 
 
 # Lambda ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 from .emulators._core import SANDBOX_ACCESS_KEYS, STATE
 from .errors import ConfigurationError
+from .sandbox import AWS, get_mode, start
 from .workmail_service import check_region
 
 __all__ = ["TAG_KEY", "TAG_VALUE", "AwsAccount", "CleanupItem", "connect"]
@@ -156,7 +157,6 @@ def connect(region: str | None = None, *, mode: str | None = None, session: Any 
 
     Notebooks call this once at the top; every later cell works the same in both modes.
     """
-    from .sandbox import AWS, get_mode, start
 
     if get_mode(mode) == AWS:
         return AwsAccount(region, session=session)

@@ -8,6 +8,10 @@ import sys
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
+from . import sandbox
+from .aws import AwsAccount
+from .sandbox import AWS, get_mode
+
 __all__ = ["Check", "run_checks"]
 
 
@@ -69,8 +73,6 @@ def run_checks(*, start_sandbox: bool = True) -> list[Check]:
     checks += [_package(d, m, False, "[lab]") for d, m in _LAB.items()]
     checks.append(_widget_extension_check())
 
-    from .sandbox import AWS, get_mode
-
     try:
         mode = get_mode()
     except Exception as exc:  # a bad WORKMAIL_SANDBOX_MODE
@@ -85,8 +87,6 @@ def run_checks(*, start_sandbox: bool = True) -> list[Check]:
 
 
 def _sandbox_check() -> Check:
-    from . import sandbox
-
     already = sandbox.current()
     try:
         sb = sandbox.start()
@@ -102,8 +102,6 @@ def _sandbox_check() -> Check:
 
 
 def _aws_check() -> Check:
-    from .aws import AwsAccount
-
     try:
         account = AwsAccount(os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
         return Check("aws credentials", True, f"account {account.account_id} in {account.region}")

@@ -20,8 +20,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import aws
+from . import sandbox as sandbox_module
+from .emulators._core import STATE
 from .errors import ConfigurationError, SandboxError
 from .sam.templates import resource_capabilities
+from .sandbox import AWS, SANDBOX, get_mode
 
 __all__ = [
     "LESSONS",
@@ -144,7 +148,6 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
     3+: WorkMail may invoke it (lesson 02 teaches that step). In aws mode:
     see the module docstring.
     """
-    from . import sandbox as sandbox_module
 
     if lesson not in LESSONS:
         raise ConfigurationError(
@@ -183,9 +186,8 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
 
 def _setup_aws(lesson: int, region: str | None) -> LessonState:
     """aws mode: connect, and let only the "On real AWS" cells of this notebook run."""
-    from .aws import connect
 
-    account = connect(region)
+    account = aws.connect(region)
     skipping = _skip_sandbox_cells()
     state = LessonState(lesson, account)
     print(
@@ -231,7 +233,6 @@ def _template_statement(sb: Any, function_name: str) -> str:
 
 def aws_only(env: Any = None) -> bool:
     """Gate for a lesson's "On real AWS" cells: True in aws mode, else says why they are skipped."""
-    from .sandbox import AWS, get_mode
 
     mode = getattr(env, "mode", None) or get_mode()
     if mode == AWS:
@@ -246,8 +247,6 @@ def aws_only(env: Any = None) -> bool:
 
 def _sandbox_side() -> bool:
     """True when template URLs must be read from the emulated SAR (never from the network)."""
-    from .emulators._core import STATE
-    from .sandbox import SANDBOX, get_mode
 
     return STATE.active or STATE.ever_started or get_mode() == SANDBOX
 
@@ -266,8 +265,6 @@ def read_template(template_url: str, *, timeout: float = 30.0) -> str:
             fix='pass sar.get_application(ApplicationId=...)["Version"]["TemplateUrl"]',
         )
     if _sandbox_side():
-        from .emulators._core import STATE
-
         if not STATE.active:
             raise SandboxError(
                 "The sandbox is not running, so its Serverless Application Repository cannot be read.",

@@ -117,6 +117,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from .emulators import _core
 from .errors import ConfigurationError, SandboxError
 from .events import INBOUND, OUTBOUND, SmtpEnvelope
 from .flow import (
@@ -132,6 +133,7 @@ from .flow import (
 from .flow import engine as _engine
 from .replay import replay
 from .rules import Evaluation, RuleSet
+from .workmail_service import service_principal
 
 __all__ = [
     "OUTCOMES",
@@ -302,13 +304,9 @@ class Organization:
     # --------------------------------------------------------- the directory
 
     def _workmail(self) -> Any:
-        from .emulators import _core
-
         return _core.registered_services()["workmail"].backend(self.account_id, self.region)
 
     def _messageflow(self) -> Any:
-        from .emulators import _core
-
         return _core.registered_services()["workmailmessageflow"].backend(self.account_id, self.region)
 
     @property
@@ -452,7 +450,6 @@ class Organization:
         The same call as ``boto3.client("lambda").add_permission(FunctionName=..., StatementId=...,
         Action="lambda:InvokeFunction", Principal="workmail.<region>.amazonaws.com", SourceArn=<org ARN>)``.
         """
-        from .workmail_service import service_principal
 
         return self.sandbox.client("lambda").add_permission(
             FunctionName=function,

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, MessageParseError
-from .mail import ParsedMessage, iter_messages
+from .mail import ParsedMessage, iter_messages, parse_message, read_eml
 from .rules import Evaluation, RuleSet
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only (organization imports this module)
@@ -95,8 +95,6 @@ def _stream(source: Path) -> Iterator[tuple[str, ParsedMessage | MessageParseErr
 def _resilient(root: Path, *, skip: int) -> Iterator[tuple[str, ParsedMessage | MessageParseError]]:
     """The layouts of ``iter_messages``, in its order, reading each message on its own."""
     import mailbox
-
-    from .mail import parse_message, read_eml
 
     def parse(data: bytes) -> ParsedMessage:
         return parse_message(data, headers_only=True, max_bytes=None)

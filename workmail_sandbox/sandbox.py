@@ -29,12 +29,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _moto
+from . import _moto, emulators
+from .clock import SimulatedClock
+from .emulators import _core
 from .errors import ConfigurationError, SandboxError
 from .network import NetworkGuard
 from .workmail_service import WORKMAIL_REGIONS, check_region
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from .lambda_runtime import Runtime
 
 __all__ = [
     "AWS",
@@ -145,9 +150,6 @@ class Sandbox:
         _block_slow_optional_imports()
         from moto import mock_aws
 
-        from . import emulators
-        from .emulators import _core
-
         self._saved_env = {key: os.environ.get(key) for key in _MANAGED_ENV}
         for key in _MANAGED_ENV:
             os.environ.pop(key, None)
@@ -193,8 +195,6 @@ class Sandbox:
         self.started = False
 
     def _teardown(self) -> None:
-        from .emulators import _core
-
         _core.STATE.active = False
         _moto.unregister_builtin_handlers()  # sessions made from now on are plain botocore ones
         self.network.uninstall()
@@ -247,8 +247,6 @@ class Sandbox:
     @property
     def clock(self):
         """The simulated clock (24-hour content window, rule timeouts, retries)."""
-        from .emulators import _core
-
         return _core.STATE.clock
 
     def advance_clock(self, **kwargs: float):
@@ -257,14 +255,12 @@ class Sandbox:
 
     def reset(self) -> None:
         """Back to an empty sandbox: no functions, buckets, organizations or messages."""
-        from .emulators import _core
-
         self._require_started()
         _moto.reset_backends()  # every moto service, all accounts
         for service in _core.registered_services().values():
             service.reset()
         _core.STATE.clock = _fresh_clock()
-        if self.runtime is not None and hasattr(self.runtime, "clear"):
+        if self.runtime is not None:
             self.runtime.clear()
 
     def snapshot(self) -> Snapshot:
@@ -273,8 +269,6 @@ class Sandbox:
         A workshop can snapshot after a lesson's set-up and let a learner who
         fell behind catch up with :meth:`restore` in one call.
         """
-        from .emulators import _core
-
         self._require_started()
         moto_state = {}
         for name in _MOTO_SERVICES:
@@ -291,8 +285,6 @@ class Sandbox:
 
     def restore(self, snapshot: Snapshot) -> None:
         """Return to a :meth:`snapshot` (taken in this sandbox's account)."""
-        from .emulators import _core
-
         self._require_started()
         if snapshot.account_id != self.account_id:
             raise SandboxError(
@@ -313,14 +305,12 @@ class Sandbox:
             else:
                 service.reset()
         self.clock.set(snapshot.clock)
-        if self.runtime is not None and hasattr(self.runtime, "clear"):
+        if self.runtime is not None:
             self.runtime.clear()
 
     # Mail in transit (the Message Flow API's side of a message) ------------------
 
     def _messageflow(self) -> Any:
-        from .emulators import _core
-
         return _core.registered_services()["workmailmessageflow"].backend(self.account_id, self.region)
 
     def put_message_in_transit(
@@ -366,14 +356,14 @@ class Sandbox:
         return f"<Sandbox {state} region={self.region} account={self.account_id}>"
 
 
-def _fresh_clock():
-    from .clock import SimulatedClock
-
+def _fresh_clock() -> SimulatedClock:
     return SimulatedClock()
 
 
-def _make_runtime() -> Any:
+def _make_runtime() -> Runtime:
     """The local Lambda runtime (runs deployed functions' code in-process)."""
+    # Imported on the first start, not with the package: the CLI's event and check
+    # commands never run a function, and the runtime costs about 40 ms to import.
     from .lambda_runtime import Runtime
 
     return Runtime()

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 
+from ..errors import SandboxError
+from ..mail import parse_message
+
 __all__ = [
     "INBOX_FOLDER",
     "JUNK_FOLDER",
@@ -56,8 +59,6 @@ class MailItem:
 
     def parse(self):
         """The content as a :class:`~workmail_sandbox.mail.ParsedMessage` (full parse)."""
-        from ..errors import SandboxError
-        from ..mail import parse_message
 
         if self.content is None:
             raise SandboxError(
@@ -88,7 +89,6 @@ class Mailbox:
             return self.inbox
         if key in ("junk", JUNK_FOLDER.lower(), "junk e-mail", "spam"):
             return self.junk
-        from ..errors import SandboxError
 
         raise SandboxError(f"A mailbox has the folders inbox and junk, not {name!r}.", fix="use 'inbox' or 'junk'")
 

@@ -226,7 +226,7 @@ class Runtime:
                 fix="deploy a Python version of the function (e.g. Runtime='python3.12'), or run it in aws mode",
             )
         code_dir = self._code_dir(fn)
-        group = getattr(fn, "logs_group_name", None) or f"/aws/lambda/{fn.function_name}"
+        group = fn.logs_group_name  # moto's /aws/lambda/<name>; in _moto.LAMBDA_FUNCTION_ATTRIBUTES
         stream = stream_name(version)
         env_vars = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
         env_vars.update(

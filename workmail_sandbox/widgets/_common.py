@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ..events import INBOUND, OUTBOUND, normalize_direction
+
 try:
     import ipywidgets as W
 except ImportError as exc:  # pragma: no cover - the lab extra is not installed
@@ -124,7 +126,6 @@ def labelled(cls: type, value: str, description: str, css: str, **kw: Any) -> W.
 
 def direction_toggle(direction: str, css: str, tooltips: Sequence[str]) -> W.ToggleButtons:
     """Inbound / Outbound buttons (values ``INBOUND`` / ``OUTBOUND``)."""
-    from ..events import INBOUND, OUTBOUND, normalize_direction
 
     buttons = W.ToggleButtons(
         options=[("Inbound", INBOUND), ("Outbound", OUTBOUND)],

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import lessons
 from ..errors import ConfigurationError
 from . import metrics, newsletters, restricted_group, tag_external
 from .feedback import DOCS
@@ -212,7 +213,6 @@ def start(exercise: int = 1) -> ExerciseStart:
     removes whatever was deployed or changed since; your Python functions
     stay defined. Returns what is ready, printable.
     """
-    from .. import lessons
 
     ex = _exercise(exercise)
     return ExerciseStart(ex, lessons.setup(7))

@@ -23,8 +23,13 @@ from email.policy import default as _default_policy
 from pathlib import Path
 from typing import Any
 
+from .. import lessons
+from .. import sandbox as sbx
 from ..errors import ConfigurationError, WorkMailSandboxError
 from ..events import SmtpEnvelope
+from ..flow import FlowSettings
+from ..organization import Organization
+from ..rules import RuleSet
 from .report import Report, join_names
 
 __all__ = ["Copy", "FunctionError", "Trial", "emails_dir", "isolated"]
@@ -51,8 +56,6 @@ def emails_dir() -> Path:
 @contextmanager
 def isolated() -> Iterator[Any]:
     """The workshop's starting state for the length of a check; the learner's own state afterwards."""
-    from .. import lessons
-    from .. import sandbox as sbx
 
     if sbx.get_mode() == sbx.AWS:
         raise ConfigurationError(
@@ -132,7 +135,6 @@ class Trial:
         """``deploy_handler`` plus ``grant_workmail``; False (and a finding) when it cannot be deployed."""
         import json
 
-        from .. import lessons
         from ..deploy.handler import deploy_handler
 
         if handler is None:
@@ -173,9 +175,6 @@ class Trial:
         self, defaults: Mapping[str, Any], choices: Mapping[str, Any] | None, directions: tuple[str, ...]
     ) -> bool:
         """The organization with the exercise's Run Lambda rules; False (and a finding) for invalid choices."""
-        from ..flow import FlowSettings
-        from ..organization import Organization
-        from ..rules import RuleSet
 
         fields = dict(defaults)
         if choices is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..flow import FlowSettings
+from ..organization import Organization
 from .feedback import DOCS, report_function_errors
 from .harness import Trial, emails_dir
 from .report import Report, join_names
@@ -104,8 +106,6 @@ def judge(trial: Trial, report: Report, baseline: Any) -> None:
 
 def baseline(trial: Trial) -> dict[tuple[str, str], str]:
     """Where each recipient of exercise 4's mail ends without any rule."""
-    from ..flow import FlowSettings
-    from ..organization import Organization
 
     org = Organization.attach(trial.sandbox, trial.state.organization_id,
                               settings=FlowSettings(unknown_recipients="create-mailbox"))

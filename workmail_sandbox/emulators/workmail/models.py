@@ -337,13 +337,12 @@ class WorkMailBackend:
                 raise DirectoryInUseException(
                     f"The directory {directory_id} is already in use by another WorkMail organization."
                 )
-            directory_alias = getattr(directory, "alias", None)
-            if directory_alias and directory_alias.lower() != alias.lower():
+            directory_alias, directory_type = directory
+            if directory_alias.lower() != alias.lower():
                 raise InvalidParameterException(
                     f"The organization alias {alias} must match the alias of directory {directory_id} "
                     f"({directory_alias})."
                 )
-            directory_type = str(getattr(directory, "directory_type", None) or WORKMAIL_DIRECTORY_TYPE)
         if enable_interoperability and directory_type != "ADConnector":
             raise InvalidParameterException(
                 "EnableInteroperability requires the DirectoryId of an AD Connector directory."
@@ -378,8 +377,8 @@ class WorkMailBackend:
         self.organizations[org_id] = org
         return org
 
-    def _directory(self, directory_id: str) -> Any:
-        """The moto Directory Service directory with this id, if moto has one."""
+    def _directory(self, directory_id: str) -> tuple[str, str] | None:
+        """``(alias, type)`` of the moto Directory Service directory with this id, if moto has one."""
         return _moto.ds_directory(self.account_id, self.region, directory_id)
 
     def describe_organization(self, organization_id: str) -> Organization:
