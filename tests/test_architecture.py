@@ -159,3 +159,47 @@ def test_moto_and_botocore_internals_stay_in_the_adapter():
             if marker in text:
                 offenders.append(f"{name}: {marker}")
     assert not offenders, "use workmail_sandbox._moto for: " + ", ".join(offenders)
+
+
+#: The layers of docs/architecture.md, top to bottom: a module may import its own layer and those below.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("entry points", ("cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder")),
+    ("deployment", ("deploy",)),
+    ("mail flow", ("organization", "flow", "replay")),
+    ("sandbox", ("sandbox", "aws")),
+    ("runtime", ("lambda_runtime",)),
+    ("emulators", ("emulators",)),
+    ("permissions", ("permissions",)),
+    ("templates", ("apps", "sam")),
+    ("state and adapters", ("emulators._core", "_moto", "_internal_clients", "invocation", "network")),
+    ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors")),
+]
+
+
+def _layer(module: str) -> int | None:
+    relative = module.removeprefix("workmail_sandbox").removeprefix(".")
+    best: tuple[int, int] | None = None  # (length of the matching prefix, layer)
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            matches = relative == prefix or relative.startswith(prefix + ".")
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
+    return None if best is None else best[1]
+
+
+def test_every_module_has_a_layer():
+    missing = [m for m in import_graph() if m != "workmail_sandbox" and _layer(m) is None]
+    assert not missing, "add these to LAYERS (and docs/architecture.md): " + ", ".join(sorted(missing))
+
+
+def test_imports_go_down_the_layers():
+    upward = []
+    for module, targets in import_graph().items():
+        here = _layer(module)
+        if here is None:
+            continue
+        for target in targets:
+            there = _layer(target)
+            if there is not None and there < here:
+                upward.append(f"{module} ({LAYERS[here][0]}) -> {target} ({LAYERS[there][0]})")
+    assert not upward, "imports that go up a layer: " + "; ".join(sorted(upward))

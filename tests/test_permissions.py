@@ -10,7 +10,12 @@ import pytest
 
 from workmail_sandbox.errors import ConfigurationError, SandboxError
 from workmail_sandbox.iam import Principal, Request, evaluate
-from workmail_sandbox.permissions import workmail_bucket_policy, workmail_may_invoke
+from workmail_sandbox.permissions import (
+    message_flow_role_decision,
+    workmail_bucket_policy,
+    workmail_bucket_read_decision,
+    workmail_may_invoke,
+)
 
 EMAILS = Path(__file__).resolve().parent.parent / "data" / "emails"
 ORG = "m-" + "0123456789abcdef" * 2
@@ -181,3 +186,89 @@ def test_without_a_sandbox_it_says_so():
             "arn:aws:lambda:us-east-1:123456789012:function:x",
             f"arn:aws:workmail:us-east-1:123456789012:organization/{OTHER_ORG}",
         )
+
+
+# workmail_bucket_read_decision -----------------------------------------------------------------
+
+MESSAGE_ARN = f"arn:aws:workmailmessageflow:{REGION}:{ACCOUNT}:message/{ORG}/incoming/abc-123"
+
+
+def _bucket_read(policy_text, *, version=None, message_arn=MESSAGE_ARN):
+    return workmail_bucket_read_decision(
+        "updated-email", policy_text, key="new.eml", version=version, message_arn=message_arn,
+        organization_id=ORG, account=ACCOUNT, region=REGION,
+    )
+
+
+def test_bucket_read_is_allowed_by_the_documented_policy_only():
+    policy = json.dumps(workmail_bucket_policy("updated-email", organization_id=ORG, account_id=ACCOUNT, region=REGION))
+    assert _bucket_read(policy).allowed
+    assert _bucket_read(policy.encode()).allowed  # moto keeps bucket policies as bytes
+    assert _bucket_read(policy, version="3HL4kqtJlcpXroDTDmJ").allowed
+    other = MESSAGE_ARN.replace(ORG, OTHER_ORG)
+    refused = _bucket_read(policy, message_arn=other)
+    assert not refused.allowed
+    assert refused.reason.startswith(f"the bucket policy does not let workmail.{REGION}.amazonaws.com call s3:GetObject")
+
+
+def test_bucket_read_without_a_policy_or_with_a_broken_one_says_how_to_fix_it():
+    missing = _bucket_read(None)
+    assert not missing.allowed
+    assert "has no bucket policy" in missing.reason and "Fix: give updated-email a bucket policy" in missing.reason
+    broken = _bucket_read(b"not json")
+    assert not broken.allowed and "cannot be read" in broken.reason
+
+
+def test_a_versioned_read_needs_get_object_version_too():
+    only_get = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": f"workmail.{REGION}.amazonaws.com"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::updated-email/*",
+    }]}
+    assert _bucket_read(json.dumps(only_get)).allowed
+    refused = _bucket_read(json.dumps(only_get), version="v2")
+    assert not refused.allowed and "call s3:GetObjectVersion" in refused.reason
+
+
+# message_flow_role_decision --------------------------------------------------------------------
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def _role_decision(role_arn, operation="GetRawMessageContent", account=ACCOUNT):
+    return message_flow_role_decision(
+        role_arn, function_name="fn", operation=operation, message_arn=MESSAGE_ARN, account=account, region=REGION
+    )
+
+
+def test_a_read_only_role_may_read_but_not_update(workmail_sandbox):
+    iam = workmail_sandbox.client("iam")
+    arn = iam.create_role(RoleName="mf-reader", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="mf-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowReadOnlyAccess")
+    assert _role_decision(arn).allowed
+    refused = _role_decision(arn, "PutRawMessageContent")
+    assert not refused.allowed
+    assert refused.reason.startswith(
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/mf-reader/fn is not authorized to perform: "
+        f"workmailmessageflow:PutRawMessageContent on resource: {MESSAGE_ARN}"
+    )
+    assert "Fix: attach AmazonWorkMailMessageFlowFullAccess to role mf-reader" in refused.reason
+
+
+def test_a_missing_role_or_one_of_another_account_is_refused(workmail_sandbox):
+    missing = _role_decision(f"arn:aws:iam::{ACCOUNT}:role/no-such-role")
+    assert not missing.allowed and "does not exist in IAM" in missing.reason
+    elsewhere = _role_decision("arn:aws:iam::210987654321:role/mf-reader")
+    assert not elsewhere.allowed and "only roles of the message's own account" in elsewhere.reason
+
+
+def test_an_explicit_deny_is_named_as_such(workmail_sandbox):
+    iam = workmail_sandbox.client("iam")
+    arn = iam.create_role(RoleName="mf-denied", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="mf-denied", PolicyArn="arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowFullAccess")
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "workmailmessageflow:GetRawMessageContent", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="mf-denied", PolicyName="deny-read", PolicyDocument=json.dumps(deny))
+    refused = _role_decision(arn)
+    assert not refused.allowed and "with an explicit deny in an identity-based policy" in refused.reason
+    assert _role_decision(arn, "PutRawMessageContent").allowed

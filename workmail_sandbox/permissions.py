@@ -3,8 +3,15 @@
 * may WorkMail, acting for an organization, invoke a function?
   (:func:`workmail_may_invoke`; the Lambda resource policy, ``aws:SourceArn`` and
   ``aws:SourceAccount``, the same Region and account; docs/aws-behaviour.md §2.2);
-* the bucket policy WorkMail needs to read an updated message from S3
+* may a function's execution role call the Message Flow API on a message?
+  (:func:`message_flow_role_decision`; docs/aws-behaviour.md §3.2);
+* may WorkMail read an updated message from S3 under the bucket's policy?
+  (:func:`workmail_bucket_read_decision`), and the policy that lets it
   (:func:`workmail_bucket_policy`; docs/aws-behaviour.md §3.3).
+
+The emulators and the flow engine ask these functions and turn a refusal into
+the AWS error of the operation (``AccessDeniedException``,
+``InvalidContentLocation``); the lessons call them to show a decision.
 
 Policies are evaluated by :mod:`workmail_sandbox.iam`.
 """
@@ -20,10 +27,18 @@ from botocore.exceptions import ClientError
 from . import _moto
 from .emulators._core import STATE
 from .errors import ConfigurationError, SandboxError
-from .iam import PolicyError, Principal, Request, evaluate
+from .iam import Policy, PolicyError, Principal, Request, evaluate, parse_policy
 from .workmail_service import organization_arn, service_principal
 
-__all__ = ["InvokeCheck", "workmail_bucket_policy", "workmail_invoke_decision", "workmail_may_invoke"]
+__all__ = [
+    "AccessCheck",
+    "InvokeCheck",
+    "message_flow_role_decision",
+    "workmail_bucket_policy",
+    "workmail_bucket_read_decision",
+    "workmail_invoke_decision",
+    "workmail_may_invoke",
+]
 
 _ORGANIZATION_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):workmail:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -182,3 +197,159 @@ def workmail_bucket_policy(bucket: str, *, organization_id: str, account_id: str
             }
         ],
     }
+
+
+# The Message Flow API: the calling function's execution role ----------------------------------
+
+_ROLE_ARN = re.compile(r"arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)")
+
+
+class AccessCheck(NamedTuple):
+    """An access decision: allowed or not, and the AWS-worded reason when not."""
+
+    allowed: bool
+    reason: str
+
+
+def _role_policies(role_arn: str, account: str, partition: str) -> list[Policy] | None:
+    """The role's inline and attached managed policies, parsed; None when the role does not exist."""
+    documents = _moto.role_policy_documents(account, partition, role_arn)
+    if documents is None:
+        return None
+    return [parse_policy(document, name=name) for name, document in documents]
+
+
+def message_flow_role_decision(
+    role_arn: str, *, function_name: str, operation: str, message_arn: str, account: str, region: str
+) -> AccessCheck:
+    """May a function whose execution role is ``role_arn`` call a Message Flow operation on a message?
+
+    ``operation`` is ``GetRawMessageContent`` or ``PutRawMessageContent``. The
+    role's identity-based policies (inline and attached managed ones) must
+    allow ``workmailmessageflow:<operation>`` on the message ARN
+    (docs/aws-behaviour.md §3.2); the Message Flow API has no resource
+    policies, so a role of another account is never allowed. When refused,
+    ``reason`` is the AccessDeniedException message, as IAM words it, with
+    the sandbox's explanation and the fix in parentheses.
+    """
+    action = f"workmailmessageflow:{operation}"
+    match = _ROLE_ARN.fullmatch(role_arn)
+    role_name = match["name"] if match else role_arn.rsplit("/", 1)[-1]
+    role_account = match["account"] if match else account
+    who = f"arn:aws:sts::{role_account}:assumed-role/{role_name}/{function_name}"
+    denied = (
+        f"User: {who} is not authorized to perform: {action} on resource: {message_arn} "
+        f"because no identity-based policy allows the {action} action"
+    )
+    if role_account != account:
+        return AccessCheck(
+            False,
+            (
+                f"{denied}. (Sandbox: the role is in account {role_account}, the message in "
+                f"{account}; the Message Flow API has no resource policies, so only roles of "
+                "the message's own account can be allowed.)"
+            ),
+        )
+    try:
+        policies = _role_policies(role_arn, role_account, match["partition"] if match else "aws")
+    except PolicyError as exc:
+        return AccessCheck(False, f"{denied}. (Sandbox: a policy of role {role_name} cannot be read: {exc})")
+    if policies is None:
+        return AccessCheck(False, f"{denied}. (Sandbox: the execution role {role_arn} does not exist in IAM.)")
+    request = Request(
+        action=action,
+        resource=message_arn,
+        principal=Principal("AWS", who),
+        context={
+            "aws:PrincipalArn": role_arn,
+            "aws:PrincipalAccount": role_account,
+            "aws:RequestedRegion": region,
+            "aws:SecureTransport": True,
+        },
+    )
+    try:
+        decision = evaluate(policies, request, kind="identity")
+    except PolicyError as exc:
+        return AccessCheck(False, f"{denied}. (Sandbox: a policy of role {role_name} cannot be evaluated: {exc})")
+    if decision.allowed:
+        return AccessCheck(True, decision.reason)
+    if decision.explicit_deny:
+        denied = (
+            f"User: {who} is not authorized to perform: {action} on resource: {message_arn} "
+            "with an explicit deny in an identity-based policy"
+        )
+    return AccessCheck(
+        False,
+        (
+            f"{denied}. (Sandbox: {decision.reason}. Fix: attach AmazonWorkMailMessageFlow"
+            f"{'ReadOnly' if operation.startswith('Get') else 'Full'}Access to role {role_name}, or allow "
+            f"{action} on {message_arn.rsplit('/', 3)[0]}/* in its policy.)"
+        ),
+    )
+
+
+# The Message Flow API: WorkMail reading the updated message from S3 ------------------------------
+
+
+def workmail_bucket_read_decision(
+    bucket: str,
+    policy_text: bytes | str | None,
+    *,
+    key: str,
+    version: str | None,
+    message_arn: str,
+    organization_id: str,
+    account: str,
+    region: str,
+) -> AccessCheck:
+    """May WorkMail read ``s3://bucket/key`` (PutRawMessageContent's new content) under ``policy_text``?
+
+    WorkMail reads the object as ``workmail.<region>.amazonaws.com``, so the
+    bucket's policy must allow ``s3:GetObject`` (and ``s3:GetObjectVersion``
+    for a versioned read) with ``aws:SourceArn`` = the message ARN,
+    ``aws:SourceAccount`` = the account and ``aws:SecureTransport`` = true
+    (docs/aws-behaviour.md §3.3; :func:`workmail_bucket_policy` builds such a
+    policy). When refused, ``reason`` says why and how to fix it (the
+    InvalidContentLocation message after "Unable to read <location>: ").
+    """
+    principal = service_principal(region)
+    fix = (
+        f"Fix: give {bucket} a bucket policy (lesson 05) that allows "
+        f'Principal {{"Service": "{principal}"}} s3:GetObject and s3:GetObjectVersion on '
+        f"arn:aws:s3:::{bucket}/*, with the conditions aws:SourceAccount = {account}, "
+        "aws:SecureTransport = true and ArnLike aws:SourceArn = "
+        f"arn:aws:workmailmessageflow:{region}:{account}:message/{organization_id}/*."
+    )
+    if not policy_text:
+        return AccessCheck(
+            False, (f"the bucket {bucket} has no bucket policy, so WorkMail ({principal}) may not read it. {fix}")
+        )
+    try:
+        policy = parse_policy(
+            policy_text.decode("utf-8") if isinstance(policy_text, (bytes, bytearray)) else policy_text,
+            name=f"bucket policy of {bucket}",
+        )
+    except (PolicyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return AccessCheck(False, f"the bucket policy of {bucket} cannot be read: {exc} {fix}")
+    actions = ["s3:GetObject"] + (["s3:GetObjectVersion"] if version is not None else [])
+    context: dict[str, str | bool] = {
+        "aws:SourceArn": message_arn,
+        "aws:SourceAccount": account,
+        "aws:SecureTransport": True,
+    }
+    for action in actions:
+        request = Request(
+            action=action,
+            resource=f"arn:aws:s3:::{bucket}/{key}",
+            principal=Principal("Service", principal),
+            context=context,
+        )
+        try:
+            decision = evaluate([policy], request, kind="resource")
+        except PolicyError as exc:
+            return AccessCheck(False, f"the bucket policy of {bucket} cannot be evaluated: {exc} {fix}")
+        if not decision.allowed:
+            return AccessCheck(
+                False, (f"the bucket policy does not let {principal} call {action}: {decision.reason}. {fix}")
+            )
+    return AccessCheck(True, f"the bucket policy lets {principal} read s3://{bucket}/{key}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -24,19 +23,11 @@ from typing import Any
 
 from ... import _moto
 from ...errors import ConfigurationError, MessageParseError, SandboxError
-from ...iam import (
-    MESSAGE_FLOW_FULL_ACCESS_POLICY,
-    MESSAGE_FLOW_READ_ONLY_POLICY,
-    Policy,
-    PolicyError,
-    Principal,
-    Request,
-    evaluate,
-    parse_policy,
-)
+from ...iam import MESSAGE_FLOW_FULL_ACCESS_POLICY, MESSAGE_FLOW_READ_ONLY_POLICY
 from ...invocation import Invocation, current_invocation
 from ...mail import check_replacement, parse_message
-from ...workmail_service import message_arn, organization_arn, service_principal
+from ...permissions import message_flow_role_decision, workmail_bucket_read_decision
+from ...workmail_service import message_arn, organization_arn
 from .._core import STATE
 from .exceptions import (
     AccessDeniedException,
@@ -67,7 +58,6 @@ MESSAGE_FLOW_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
 
 _MESSAGE_ID = re.compile(r"[a-z0-9-]{1,120}")
 _DIRECTIONS = ("INBOUND", "OUTBOUND")
-_ROLE_ARN = re.compile(r"arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)")
 _MAX_PROBLEMS_SHOWN = 3
 
 
@@ -313,61 +303,16 @@ class MessageFlowBackend:
         invocation = current_invocation()
         if invocation is None or not invocation.role_arn:
             return  # the sandbox's own user (a learner's notebook): allowed
-        action = f"workmailmessageflow:{operation}"
-        arn = self._arn(message)
-        match = _ROLE_ARN.fullmatch(invocation.role_arn)
-        role_name = match["name"] if match else invocation.role_arn.rsplit("/", 1)[-1]
-        role_account = match["account"] if match else self.account_id
-        who = f"arn:aws:sts::{role_account}:assumed-role/{role_name}/{invocation.function_name}"
-        denied = (
-            f"User: {who} is not authorized to perform: {action} on resource: {arn} "
-            f"because no identity-based policy allows the {action} action"
+        check = message_flow_role_decision(
+            invocation.role_arn,
+            function_name=invocation.function_name,
+            operation=operation,
+            message_arn=self._arn(message),
+            account=self.account_id,
+            region=self.region_name,
         )
-        if role_account != self.account_id:
-            raise AccessDeniedException(
-                f"{denied}. (Sandbox: the role is in account {role_account}, the message in "
-                f"{self.account_id}; the Message Flow API has no resource policies, so only roles of "
-                "the message's own account can be allowed.)"
-            )
-        try:
-            policies = _role_policies(invocation.role_arn, role_account, match["partition"] if match else "aws")
-        except PolicyError as exc:
-            raise AccessDeniedException(
-                f"{denied}. (Sandbox: a policy of role {role_name} cannot be read: {exc})"
-            ) from exc
-        if policies is None:
-            raise AccessDeniedException(
-                f"{denied}. (Sandbox: the execution role {invocation.role_arn} does not exist in IAM.)"
-            )
-        request = Request(
-            action=action,
-            resource=arn,
-            principal=Principal("AWS", who),
-            context={
-                "aws:PrincipalArn": invocation.role_arn,
-                "aws:PrincipalAccount": role_account,
-                "aws:RequestedRegion": self.region_name,
-                "aws:SecureTransport": True,
-            },
-        )
-        try:
-            decision = evaluate(policies, request, kind="identity")
-        except PolicyError as exc:
-            raise AccessDeniedException(
-                f"{denied}. (Sandbox: a policy of role {role_name} cannot be evaluated: {exc})"
-            ) from exc
-        if decision.allowed:
-            return
-        if decision.explicit_deny:
-            denied = (
-                f"User: {who} is not authorized to perform: {action} on resource: {arn} "
-                "with an explicit deny in an identity-based policy"
-            )
-        raise AccessDeniedException(
-            f"{denied}. (Sandbox: {decision.reason}. Fix: attach AmazonWorkMailMessageFlow"
-            f"{'ReadOnly' if operation.startswith('Get') else 'Full'}Access to role {role_name}, or allow "
-            f"{action} on {arn.rsplit('/', 3)[0]}/* in its policy.)"
-        )
+        if not check.allowed:
+            raise AccessDeniedException(check.reason)
 
     # -- S3: where the new content is ------------------------------------------------
 
@@ -417,66 +362,22 @@ class MessageFlowBackend:
     def _check_bucket_policy(
         self, message: StoredMessage, bucket: Any, key: str, version: str | None, where: str
     ) -> None:
-        principal = service_principal(self.region_name)
-        arn = self._arn(message)
-        fix = (
-            f"Fix: give {bucket.name} a bucket policy (lesson 05) that allows "
-            f'Principal {{"Service": "{principal}"}} s3:GetObject and s3:GetObjectVersion on '
-            f"arn:aws:s3:::{bucket.name}/*, with the conditions aws:SourceAccount = {self.account_id}, "
-            "aws:SecureTransport = true and ArnLike aws:SourceArn = "
-            f"arn:aws:workmailmessageflow:{self.region_name}:{self.account_id}:message/{message.organization_id}/*."
+        check = workmail_bucket_read_decision(
+            bucket.name,
+            bucket.policy,
+            key=key,
+            version=version,
+            message_arn=self._arn(message),
+            organization_id=message.organization_id,
+            account=self.account_id,
+            region=self.region_name,
         )
-        raw = bucket.policy
-        if not raw:
-            raise InvalidContentLocation(
-                f"Unable to read {where}: the bucket {bucket.name} has no bucket policy, so WorkMail "
-                f"({principal}) may not read it. {fix}"
-            )
-        try:
-            policy: Policy = parse_policy(
-                raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw,
-                name=f"bucket policy of {bucket.name}",
-            )
-        except (PolicyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidContentLocation(
-                f"Unable to read {where}: the bucket policy of {bucket.name} cannot be read: {exc} {fix}"
-            ) from exc
-        actions = ["s3:GetObject"] + (["s3:GetObjectVersion"] if version is not None else [])
-        context: dict[str, str | bool] = {
-            "aws:SourceArn": arn,
-            "aws:SourceAccount": self.account_id,
-            "aws:SecureTransport": True,
-        }
-        for action in actions:
-            request = Request(
-                action=action,
-                resource=f"arn:aws:s3:::{bucket.name}/{key}",
-                principal=Principal("Service", principal),
-                context=context,
-            )
-            try:
-                decision = evaluate([policy], request, kind="resource")
-            except PolicyError as exc:
-                raise InvalidContentLocation(
-                    f"Unable to read {where}: the bucket policy of {bucket.name} cannot be evaluated: {exc} {fix}"
-                ) from exc
-            if not decision.allowed:
-                raise InvalidContentLocation(
-                    f"Unable to read {where}: the bucket policy does not let {principal} call {action}: "
-                    f"{decision.reason}. {fix}"
-                )
+        if not check.allowed:
+            raise InvalidContentLocation(f"Unable to read {where}: {check.reason}")
 
 
 def _where(bucket: str, key: str, version: str | None) -> str:
     return f"s3://{bucket}/{key}" + (f" (version {version})" if version is not None else "")
-
-
-def _role_policies(role_arn: str, account: str, partition: str) -> list[Policy] | None:
-    """The role's inline and attached managed policies, parsed; None when the role does not exist."""
-    documents = _moto.role_policy_documents(account, partition, role_arn)
-    if documents is None:
-        return None
-    return [parse_policy(document, name=name) for name, document in documents]
 
 
 def moto_managed_policy_data(name: str) -> dict[str, Any] | None:
