@@ -14,7 +14,7 @@ Every test names the fact it checks and where the fact comes from:
 * "SAM CLI": ``sam local generate-event workmail email``
   (aws/aws-sam-cli ``samcli/lib/generated_sample_events/events/workmail/WorkMail.json``).
 * "Kit choice": an assumption the module documents where AWS is silent
-  (module docstring of ``events.py``); tested so that it stays as documented.
+  (the events package docstrings); tested so that it stays as documented.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def test_accessors_read_every_documented_field_of_the_aws_doc_example():
 
 
 def test_event_still_behaves_as_the_raw_dict():
-    """Kit choice (events.py docstring, Powertools style): the typed event is still the raw
+    """Kit choice (events package docstring, Powertools style): the typed event is still the raw
     mapping WorkMail sends, so handler code written for the dict keeps working."""
     event = WorkMailEvent.from_dict(AWS_DOC_EVENT)
     assert event["envelope"]["mailFrom"]["address"] == "from@example.com"
@@ -284,7 +284,7 @@ def test_from_dict_to_dict_from_json_to_json_round_trip(raw):
 
 
 def test_module_functions_accept_a_workmail_event_as_the_mapping_they_are_typed_for():
-    """Kit contract (events.py signatures take Mapping; WorkMailEvent is a Mapping): checking,
+    """Kit contract (events signatures take Mapping; WorkMailEvent is a Mapping): checking,
     measuring or re-wrapping an event the kit itself built must work."""
     event = build_event(mail_from="a@example.com", recipients=["b@example.com"])
     assert payload_size(event) == compact_size(dict(event))
@@ -859,7 +859,7 @@ def test_longest_prefix_is_a_prefix_even_when_a_later_short_recipient_would_fit(
 
 
 def test_duplicates_do_not_use_up_the_payload_budget():
-    """Kit choice (events.py docstring): recipients are de-duplicated before the 128 KB budget is
+    """Kit choice (events package docstring): recipients are de-duplicated before the 128 KB budget is
     applied, so repeats cost nothing."""
     case = BOUNDARY_CASES[0].values[0]
     exact = _recipients_of_full_size(case, PAYLOAD_LIMIT_BYTES)
@@ -1004,7 +1004,7 @@ def test_outbound_keeps_every_recipient():
 
 
 def test_single_conversation_is_the_default():
-    """Kit choice (events.py docstring): without conversations the whole message is one SMTP
+    """Kit choice (events package docstring): without conversations the whole message is one SMTP
     conversation, so one event (AWS docs: one invocation per SMTP conversation)."""
     result = events_from_message(MIXED, direction="inbound", org_domains=ORG)
     assert len(result) == 1

@@ -225,7 +225,7 @@ def test_all_recipients_false_does_not_cover_anyone():
 
 
 def test_recipients_are_matched_case_insensitively():
-    """Kit choice (events.py docstring): WorkMail matches addresses without regard to case, so a
+    """Kit choice (events package docstring): WorkMail matches addresses without regard to case, so a
     response naming ALICE@EXAMPLE.COM names the original alice@example.com, not a new recipient."""
     data = {"actions": [{"action": {"type": "DROP"}, "recipients": ["ALICE@Example.COM"]}]}
     result = resolve(data, recipients=["Alice@example.com", "bob@example.com"])

@@ -28,7 +28,7 @@ from . import _moto
 from .emulators._core import STATE
 from .errors import ConfigurationError, SandboxError
 from .iam import Policy, PolicyError, Principal, Request, evaluate, parse_policy
-from .workmail_service import organization_arn, service_principal
+from .workmail_service import FUNCTION_ARN, organization_arn, service_principal
 
 __all__ = [
     "AccessCheck",
@@ -43,11 +43,6 @@ __all__ = [
 _ORGANIZATION_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):workmail:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"organization/(?P<id>m-[0-9a-f]{32})"
-)
-#: A Lambda function ARN, with an optional version or alias (the runtime's own pattern).
-_FUNCTION_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"function:(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>[a-zA-Z0-9$_-]+))?$"
 )
 
 
@@ -98,7 +93,7 @@ def workmail_invoke_decision(function_arn: str, *, organization_arn: str, region
     function and its policy from moto (sandbox only).
     """
     principal = service_principal(region)
-    match = _FUNCTION_ARN.match(function_arn)
+    match = FUNCTION_ARN.match(function_arn)
     if match:
         fn_region, fn_account = match["region"], match["account"]
         name, qualifier = match["name"], match["qualifier"]

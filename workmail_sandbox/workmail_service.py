@@ -12,6 +12,7 @@ from .errors import ConfigurationError
 
 __all__ = [
     "END_OF_SUPPORT",
+    "FUNCTION_ARN",
     "WORKMAIL_REGIONS",
     "check_region",
     "days_until_end_of_support",
@@ -29,6 +30,12 @@ END_OF_SUPPORT = _dt.date(2027, 3, 31)
 WORKMAIL_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 
 _ORG_ID = re.compile(r"m-[0-9a-f]{32}")
+
+#: The Lambda function ARN a Run Lambda rule names, with an optional version or alias.
+FUNCTION_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"function:(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>[a-zA-Z0-9$_-]+))?$"
+)
 
 
 def check_region(region: str | None) -> str:

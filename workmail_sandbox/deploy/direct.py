@@ -12,7 +12,7 @@ CloudFormation generates, in a few tens of milliseconds.
 What differs from ``deploy_app``, on purpose: there is no CloudFormation stack
 (``describe_stacks`` does not know it, and ``StackId`` is None), and the
 resource-policy statement's ``Sid`` is the logical id instead of a random one.
-``tests/test_install.py`` compares the two resource by resource.
+``tests/test_deploy_direct.py`` compares the two resource by resource.
 
 Only the resource types the kit's apps use are understood; any other makes
 :func:`install_app` raise, and the caller should deploy the stack instead.

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -27,6 +26,7 @@ from ..emulators._core import STATE
 from ..errors import SandboxError
 from ..invocation import CURRENT_INVOCATION, Invocation
 from ..permissions import workmail_invoke_decision
+from ..workmail_service import FUNCTION_ARN
 from ._capture import CAPTURE, OUTPUT, Capture
 from ._environment import Environment, Scope, environment_signature, stream_name
 from ._errors import error_log_line, error_payload, exit_error, iso_ms, json_default, stack_trace, tail
@@ -36,11 +36,6 @@ from .context import LambdaContext
 from .results import InvocationResult
 
 __all__ = ["INIT_TIMEOUT_SECONDS", "Runtime", "installed_runtime"]
-
-_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"function:(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>[a-zA-Z0-9$_-]+))?$"
-)
 
 _INSTALLED: Runtime | None = None
 _PATCH_LOCK = threading.Lock()
@@ -161,7 +156,7 @@ class Runtime:
             ) from None
         account, region, name, qualifier = self._resolve(function_name_or_arn, qualifier, region)
         fn = _moto.get_lambda_function(account, region, name, qualifier)  # ClientError as lambda.invoke raises
-        match = _ARN.match(function_name_or_arn)
+        match = FUNCTION_ARN.match(function_name_or_arn)
         if match:  # the ARN the caller used, as context.invoked_function_arn shows it
             invoked_arn = function_name_or_arn
             if qualifier and not match["qualifier"]:
@@ -183,7 +178,7 @@ class Runtime:
         )
 
     def _resolve(self, ref: str, qualifier: str | None, region: str | None) -> tuple[str, str, str, str | None]:
-        match = _ARN.match(ref)
+        match = FUNCTION_ARN.match(ref)
         if match:
             return match["account"], match["region"], match["name"], match["qualifier"] or qualifier
         account = self.account_id or _sandbox_account()
@@ -499,7 +494,7 @@ class Runtime:
 
 
 def _unqualified(arn: str) -> str:
-    match = _ARN.match(arn)
+    match = FUNCTION_ARN.match(arn)
     if match and match["qualifier"]:
         return arn[: -(len(match["qualifier"]) + 1)]
     return arn
@@ -539,7 +534,7 @@ def _invoke_installed(
     except ValueError as error:
         message = f"Could not parse request body into json: Could not parse payload into json: {error}"
         raise _moto.lambda_request_error("InvalidRequestContentException", message) from None
-    match = _ARN.match(function_name)
+    match = FUNCTION_ARN.match(function_name)
     invoked_arn = function_name if match else _unqualified(fn.function_arn) + (f":{qualifier}" if qualifier else "")
     assert runtime is not None
     client_context = None

@@ -19,7 +19,7 @@ What it enforces, with its source:
   reachable; one second later it is ``ResourceNotFoundException``, "Message
   <id> not found."). Unknown ids give the same error.
 - **The execution role** (lambda-content-access.md): while a function run by
-  the sandbox's Lambda runtime calls (``caller.current_invocation()`` is set),
+  the sandbox's Lambda runtime calls (``invocation.current_invocation()`` is set),
   its role's inline and attached managed policies must allow
   ``workmailmessageflow:GetRawMessageContent`` / ``PutRawMessageContent`` on
   the message ARN ``arn:aws:workmailmessageflow:<region>:<account>:message/<org>/<incoming|outgoing>/<id>``;
