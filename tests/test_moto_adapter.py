@@ -439,3 +439,14 @@ def test_the_invoke_patch_calls_the_handler_it_is_given(workmail_sandbox):
         assert calls == [("canary-patched", None)], "LambdaSimpleBackend.invoke(function_name, qualifier, ...)"
     finally:
         _moto.patch_lambda_invoke(runtime_handler)
+
+
+def test_docs_moto_md_lists_every_touchpoint():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "moto.md").read_text(encoding="utf-8")
+    table = page[page.index("## 9. Touchpoints"):]
+    missing = [name for name in _moto.TOUCHPOINTS if f"| `{name}` | `{_moto.TOUCHPOINT_FUNCTIONS[name]}` |" not in table]
+    assert not missing, "add these rows to docs/moto.md §9: " + ", ".join(missing)
+    listed = table.count("\n| `")
+    assert listed == len(_moto.TOUCHPOINTS), "docs/moto.md §9 lists touchpoints the adapter no longer has"

@@ -147,8 +147,8 @@ class Sandbox:
         """Start moto, the emulators, the runtime and the network guard (idempotent)."""
         if self.started:
             return self
-        _block_slow_optional_imports()
-        from moto import mock_aws
+        _block_slow_optional_imports()  # must run before moto imports jsonschema
+        from moto import mock_aws  # imported here, after the line above, and only when a sandbox starts
 
         self._saved_env = {key: os.environ.get(key) for key in _MANAGED_ENV}
         for key in _MANAGED_ENV:

@@ -179,7 +179,7 @@ def registered_services() -> dict[str, EmulatedService]:
 # botocore hooks ------------------------------------------------------------------
 
 
-class _Body(io.BytesIO):
+class ResponseBody(io.BytesIO):
     """A raw HTTP body botocore can read and stream."""
 
     def stream(self, **_: Any):
@@ -209,7 +209,7 @@ def _answer(model: Any, params: dict[str, Any], context: dict[str, Any], **_: An
         "HTTPHeaders": headers,
         "RetryAttempts": 0,
     }
-    http = AWSResponse(params.get("url", ""), status, headers, _Body(b""))
+    http = AWSResponse(params.get("url", ""), status, headers, ResponseBody(b""))
     return http, body
 
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from .. import _moto
 from ..responses import resolve_response
 from ..rules import DEFAULT
@@ -132,8 +134,6 @@ class LambdaSteps:
             reason = f"no permission: {why}"
             self.event("LAMBDA_FAILED", **common, reason=reason)
             return Attempt(number, at, None, False, reason)
-        from botocore.exceptions import ClientError
-
         try:
             result = runtime.invoke(
                 arn,

@@ -121,7 +121,7 @@ from ...apps import catalog
 from ...errors import SandboxError
 from ...sam.templates import load_template
 from ...sam.transform import cfn_capabilities_needed, transform_template
-from .._core import STATE, EmulatedService, _Body
+from .._core import STATE, EmulatedService, ResponseBody
 from ..cloudformation_fixups import apply_moto_fixups, detach_stack_managed_policies
 from .models import ServerlessRepoBackend, iso
 from .responses import ServerlessRepoResponses
@@ -288,7 +288,7 @@ def _answer_refusal(model: Any, params: dict[str, Any], context: dict[str, Any],
             "RetryAttempts": 0,
         },
     }
-    return AWSResponse(params.get("url", ""), 400, headers, _Body(b"")), body
+    return AWSResponse(params.get("url", ""), 400, headers, ResponseBody(b"")), body
 
 
 def _succeeded(http_response: Any, parsed: Any) -> bool:
