@@ -907,3 +907,225 @@ def test_aws_sample_style_handler_runs_unmodified(runtime, deploy, lam, monkeypa
     assert "Received event: " in result.log_text and "Stored summary of" in result.log_text
     response = lam.invoke(FunctionName="hello-world", Payload=json.dumps(EVENT))
     assert json.loads(response["Payload"].read())["actions"][0]["action"]["type"] == "DEFAULT"
+
+
+# --------------------------------------------------------------------------------------
+# Function code cannot break the sandbox
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raise_it", "error_type"),
+    [
+        ("raise KeyboardInterrupt('stop it')", "KeyboardInterrupt"),
+        ("raise GeneratorExit('gone')", "GeneratorExit"),
+        ("class Odd(BaseException):\n        pass\n    raise Odd('odd')", "Odd"),
+    ],
+)
+def test_base_exceptions_are_the_handlers_errors_not_success(runtime, deploy, raise_it, error_type):
+    deploy("base", f"def handler(e, c):\n    {raise_it}\n")
+    result = runtime.invoke("base", {})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == error_type
+    assert result.payload["requestId"] == result.request_id
+    assert result.payload["stackTrace"] and "app.py" in result.payload["stackTrace"][0]
+    assert f"[ERROR] {error_type}" in result.log_text
+    assert runtime.invoke("base", {}).cold_start is True  # the runtime process would not have survived it
+
+
+def test_keyboard_interrupt_at_module_level_is_an_init_error(runtime, deploy):
+    deploy("base-init", "raise KeyboardInterrupt('import')\ndef handler(e, c):\n    return 1\n")
+    result = runtime.invoke("base-init", {})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "KeyboardInterrupt"
+    assert result.payload["requestId"] == ""
+
+
+def test_exception_whose_str_fails_is_still_reported(runtime, deploy):
+    deploy("badstr", "class E(Exception):\n    def __str__(self):\n        raise KeyboardInterrupt\n"
+                     "def handler(e, c):\n    raise E()\n")
+    result = runtime.invoke("badstr", {})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "E"
+    assert result.payload["errorMessage"] == "<unprintable E object>"
+
+
+def test_a_result_nested_100000_deep_is_a_marshal_error(runtime, deploy):
+    deploy("deep", "def handler(e, c):\n    x = []\n    for _ in range(100000):\n        x = [x]\n    return x\n")
+    result = runtime.invoke("deep", {})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Runtime.MarshalError"
+    assert result.payload["errorMessage"].startswith("Unable to marshal response: maximum recursion depth exceeded")
+    assert result.payload["stackTrace"] == []
+
+
+def test_deeply_nested_bytes_come_back_as_they_are(runtime, deploy):
+    deploy("deepbytes", "def handler(e, c):\n    return b'[' * 100000 + b']' * 100000\n")
+    result = runtime.invoke("deepbytes", {})
+    assert result.function_error is None
+    assert result.payload == result.payload_bytes == b"[" * 100000 + b"]" * 100000
+
+
+def test_ctrl_c_while_waiting_interrupts_the_caller_not_the_handler(runtime, deploy):
+    import signal
+
+    deploy("sleepy", "import time\ndef handler(e, c):\n    time.sleep(1.5)\n    return 'late'\n", timeout=10)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    main = threading.get_ident()
+    timer = threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT))
+    started = time.perf_counter()
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            runtime.invoke("sleepy", {})
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert time.perf_counter() - started < 1.2  # the caller stopped waiting at once
+    deploy("quick", "def handler(e, c):\n    return 'ok'\n")
+    assert runtime.invoke("quick", {}).payload == "ok"  # the environment lock was released
+
+
+def test_concurrent_invocations_never_see_each_others_environment(runtime, deploy):
+    code = (
+        "import os, time\n"
+        "def handler(e, c):\n"
+        "    seen = [os.environ.get('WHO'), os.environ.get('ONLY_ONE'), os.environ.get('ONLY_TWO')]\n"
+        "    time.sleep(0.001)\n"
+        "    seen.append(os.environ.get('WHO'))\n"
+        "    return seen\n"
+    )
+    deploy("env-one", code, env={"WHO": "one", "ONLY_ONE": "1"})
+    deploy("env-two", code, env={"WHO": "two", "ONLY_TWO": "2"})
+    expected = {"one": ["one", "1", None, "one"], "two": ["two", None, "2", "two"]}
+    runtime.invoke("env-one", {}), runtime.invoke("env-two", {})  # warm both
+    wrong: list = []
+    barrier = threading.Barrier(50)
+
+    def call(who):
+        barrier.wait()
+        payload = runtime.invoke(f"env-{who}", {}).payload
+        if payload != expected[who]:
+            wrong.append((who, payload))
+
+    threads = [threading.Thread(target=call, args=("one" if i % 2 else "two",)) for i in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert "WHO" not in os.environ
+
+
+def test_a_function_that_monkeypatches_boto3_is_undone_and_reported(runtime, deploy):
+    import boto3.session
+    import botocore.client
+
+    originals = (boto3.client, boto3.session.Session.client, botocore.client.BaseClient._make_api_call)
+    deploy(
+        "patcher",
+        "import boto3, boto3.session, botocore.client\n"
+        "def handler(e, c):\n"
+        "    boto3.client = lambda *a, **k: 'evil'\n"
+        "    boto3.session.Session.client = lambda *a, **k: 'evil'\n"
+        "    botocore.client.BaseClient._make_api_call = lambda *a, **k: {}\n"
+        "    return 'done'\n",
+    )
+    with pytest.warns(RuntimeWarning, match="Function patcher changed the sandbox's"):
+        result = runtime.invoke("patcher", {})
+    assert result.payload == "done"
+    assert set(result.tampered) == {
+        "boto3.client (monkeypatched)",
+        "boto3.session.Session.client (monkeypatched)",
+        "botocore.client.BaseClient._make_api_call (monkeypatched)",
+    }
+    assert "[WARNING] workmail-sandbox: Function patcher changed the sandbox's" in result.log_text
+    assert (boto3.client, boto3.session.Session.client, botocore.client.BaseClient._make_api_call) == originals
+    assert "Buckets" in boto3.client("s3", region_name=REGION).list_buckets()
+
+
+def test_a_function_that_removes_the_kits_hooks_gets_them_put_back(runtime, deploy):
+    from workmail_sandbox import _moto
+    from workmail_sandbox.emulators import _core
+
+    handlers = _moto.registered_builtin_handlers()
+    assert handlers and _moto.lambda_invoke_patched() and _core.STATE.active
+    deploy(
+        "unhooker",
+        "from workmail_sandbox import _moto\n"
+        "from workmail_sandbox.emulators import _core\n"
+        "def handler(e, c):\n"
+        "    _moto.unregister_builtin_handlers()\n"
+        "    _moto.unpatch_lambda_invoke()\n"
+        "    _core.STATE.active = False\n"
+        "    return 'done'\n",
+    )
+    with pytest.warns(RuntimeWarning):
+        result = runtime.invoke("unhooker", {})
+    assert result.payload == "done"
+    assert "botocore handlers (the kit's built-in handlers)" in result.tampered
+    assert "lambda.invoke patch" in result.tampered
+    assert "sandbox started (emulators switched off)" in result.tampered
+    assert _moto.registered_builtin_handlers() == handlers
+    assert _moto.lambda_invoke_patched() and _core.STATE.active
+    deploy("after-unhook", "def handler(e, c):\n    return 'still runs'\n")
+    lam = boto3.client("lambda", region_name=REGION)
+    assert json.loads(lam.invoke(FunctionName="after-unhook")["Payload"].read()) == "still runs"
+
+
+def test_a_function_that_replaces_the_invoke_methods_gets_them_put_back(runtime, deploy):
+    from workmail_sandbox import _moto
+
+    methods = _moto.lambda_invoke_methods()
+    deploy(
+        "invoke-swapper",
+        "from moto.awslambda_simple.models import LambdaSimpleBackend\n"
+        "def handler(e, c):\n"
+        "    LambdaSimpleBackend.invoke = lambda *a, **k: b'\"evil\"'\n"
+        "    return 'done'\n",
+    )
+    with pytest.warns(RuntimeWarning):
+        result = runtime.invoke("invoke-swapper", {})
+    assert result.tampered == ["lambda.invoke patch"]
+    assert _moto.lambda_invoke_methods() == methods
+
+
+def test_an_innocent_function_reports_nothing(runtime, deploy):
+    deploy("innocent", ECHO)
+    result = runtime.invoke("innocent", {"a": 1})
+    assert result.tampered == []
+    assert "workmail-sandbox" not in result.log_text
+
+
+def test_function_code_cannot_uninstall_the_runtime(runtime, deploy):
+    deploy(
+        "uninstaller",
+        "from workmail_sandbox.lambda_runtime import installed_runtime\n"
+        "def handler(e, c):\n"
+        "    installed_runtime().uninstall()\n",
+    )
+    result = runtime.invoke("uninstaller", {})
+    assert result.payload["errorType"] == "SandboxError"
+    assert "tried to uninstall the Lambda runtime it runs in" in result.payload["errorMessage"]
+    assert runtime.installed and installed_runtime() is runtime
+
+
+def test_threads_a_function_starts_are_tracked(runtime, deploy):
+    deploy(
+        "spawner",
+        "import threading, time\n"
+        "def handler(e, c):\n"
+        "    threading.Thread(target=time.sleep, args=(0.3,), name='spawned-by-fn').start()\n"
+        "    return 'ok'\n",
+    )
+    result = runtime.invoke("spawner", {})
+    from workmail_sandbox.invocation import function_threads
+
+    running = [(t.name, inv.function_name) for t, inv in function_threads()]
+    assert ("spawned-by-fn", "spawner") in running
+    assert result.invocation is not None and result.invocation.ended
+    assert runtime.wait_for_function_threads(2.0) == []
+    host = threading.Thread(target=time.sleep, args=(0.01,))
+    host.start()
+    assert all(t is not host for t, _ in function_threads())  # the host's own threads are not the function's
+    host.join()

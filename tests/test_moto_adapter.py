@@ -450,3 +450,50 @@ def test_docs_moto_md_lists_every_touchpoint():
     assert not missing, "add these rows to docs/moto.md §9: " + ", ".join(missing)
     listed = table.count("\n| `")
     assert listed == len(_moto.TOUCHPOINTS), "docs/moto.md §9 lists touchpoints the adapter no longer has"
+
+
+def test_releasing_a_snapshots_s3_objects_closes_their_files(workmail_sandbox):
+    s3 = workmail_sandbox.client("s3")
+    s3.create_bucket(Bucket="canary-release")
+    s3.put_object(Bucket="canary-release", Key="a", Body=b"1")
+    s3.create_multipart_upload(Bucket="canary-release", Key="b")
+    account = _moto.backends("s3")[workmail_sandbox.account_id]
+    before = _moto.kept_s3_model_count()
+    models = _moto.snapshot_s3_models(_moto.copy_account_backend("s3", account, keep_for_later=True))
+    assert _moto.kept_s3_model_count() == before + len(models)
+    keys = [m for m in models if type(m).__name__ == "FakeKey"]
+    assert keys and all(not k._value_buffer.closed for k in keys), "FakeKey._value_buffer"
+    _moto.release_kept_s3_models(models)
+    assert all(k._value_buffer.closed and k.disposed for k in keys), "FakeKey.dispose"
+    assert _moto.kept_s3_model_count() == before
+
+
+def test_client_hooks_are_read_and_put_back():
+    """The runtime compares boto3's and botocore's factories before and after each invocation."""
+    import boto3
+    import botocore.client
+
+    saved = _moto.client_hooks()
+    assert saved["boto3.client"] is vars(boto3)["client"]
+    assert saved["botocore.client.BaseClient._make_api_call"] is vars(botocore.client.BaseClient)["_make_api_call"]
+    original = boto3.client
+    try:
+        boto3.client = lambda *a, **k: None  # type: ignore[assignment]
+        assert _moto.restore_client_hooks(saved) == ["boto3.client"]
+        assert boto3.client is original
+        assert _moto.restore_client_hooks(saved) == []
+    finally:
+        boto3.client = original
+
+
+def test_lambda_invoke_methods_are_read_and_put_back():
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    saved = _moto.lambda_invoke_methods()
+    assert saved[0] is vars(LambdaSimpleBackend)["invoke"]
+    try:
+        LambdaSimpleBackend.invoke = lambda *a, **k: b""  # type: ignore[method-assign]
+        assert _moto.restore_lambda_invoke_methods(saved) is True
+        assert _moto.lambda_invoke_methods() == saved
+    finally:
+        LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]

@@ -816,3 +816,125 @@ def unpatch_lambda_invoke() -> None:
 def lambda_invoke_patched() -> bool:
     """Does ``lambda.invoke`` currently run the kit's handler?"""
     return "backend_invoke" in _LAMBDA_ORIGINALS
+
+
+# S3 objects a snapshot holds: each snapshot releases its own (docs/safety.md) -----------------
+
+
+def snapshot_s3_models(account_backend: Any) -> list[Any]:
+    """The S3 objects (keys, multipart uploads) of a copy made with ``keep_for_later=True``."""
+    return _s3_models(account_backend)
+
+
+@_touchpoint(
+    "moto.s3.models.FakeKey.dispose / FakeMultipart.dispose / FakeKey._value_buffer",
+    "close the temporary file behind each S3 object a released snapshot held (it stays open until then)",
+)
+def release_kept_s3_models(models: list[Any]) -> None:
+    """Close the S3 objects of one snapshot and forget them (the files go away at once)."""
+    released = {id(model) for model in models}
+    for model in models:
+        _attribute(model, "dispose", f"{type(model).__name__}.dispose")()
+    _kept_s3_models[:] = [model for model in _kept_s3_models if id(model) not in released]
+
+
+def kept_s3_model_count() -> int:
+    """How many S3 objects snapshots still hold open (for tests and the doctor)."""
+    return len(_kept_s3_models)
+
+
+# Hooks function code must not replace (the runtime checks them after each invocation) ---------
+
+_ABSENT_HOOK = object()
+
+
+def _client_hook_owners() -> list[tuple[str, Any, str]]:
+    import boto3
+    import boto3.session
+    import botocore.client
+    import botocore.session
+
+    return [
+        ("boto3.client", boto3, "client"),
+        ("boto3.resource", boto3, "resource"),
+        ("boto3.Session", boto3, "Session"),
+        ("boto3.session.Session.client", boto3.session.Session, "client"),
+        ("boto3.session.Session.resource", boto3.session.Session, "resource"),
+        ("botocore.session.Session.create_client", botocore.session.Session, "create_client"),
+        ("botocore.client.BaseClient._make_api_call", botocore.client.BaseClient, "_make_api_call"),
+    ]
+
+
+@_touchpoint(
+    "boto3.client / boto3.session.Session.client / botocore.session.Session.create_client / "
+    "botocore.client.BaseClient._make_api_call / botocore.handlers.BUILTIN_HANDLERS (whole list)",
+    "the factories and the method every boto3 call goes through, and botocore's handler list: the "
+    "runtime compares them before and after each invocation and puts back what function code replaced",
+)
+def client_hooks() -> dict[str, Any]:
+    """What boto3 and botocore calls go through now, by name (identity matters), plus the
+    handler lists (botocore's built-in handlers and the kit's own entries in them)."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    hooks: dict[str, Any] = {}
+    for label, owner, name in _client_hook_owners():
+        value = vars(owner).get(name, _ABSENT_HOOK)
+        if value is _ABSENT_HOOK and label.endswith("_make_api_call"):
+            raise _changed(label, "BaseClient no longer defines '_make_api_call'")
+        hooks[label] = value
+    hooks["botocore.handlers.BUILTIN_HANDLERS"] = tuple(BUILTIN_HANDLERS)
+    hooks["kit handlers"] = tuple(_OUR_HANDLERS)
+    hooks["lambda.invoke handler"] = _LAMBDA_ORIGINALS.get("handler")
+    return hooks
+
+
+def restore_client_hooks(saved: dict[str, Any]) -> list[str]:
+    """Put back what :func:`client_hooks` returned; returns the names that had changed."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    now = client_hooks()
+    changed = [label for label, value in saved.items() if now.get(label) is not value and now.get(label) != value]
+    for label, owner, name in _client_hook_owners():
+        if label in changed:
+            value = saved[label]
+            if value is _ABSENT_HOOK:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+    if "botocore.handlers.BUILTIN_HANDLERS" in changed:
+        BUILTIN_HANDLERS[:] = saved["botocore.handlers.BUILTIN_HANDLERS"]
+    if "kit handlers" in changed:
+        _OUR_HANDLERS[:] = saved["kit handlers"]
+    if "lambda.invoke handler" in changed:
+        unpatch_lambda_invoke()
+        if saved["lambda.invoke handler"] is not None:
+            patch_lambda_invoke(saved["lambda.invoke handler"])
+    return changed
+
+
+@_touchpoint(
+    "moto.awslambda_simple.models.LambdaSimpleBackend.invoke / moto.awslambda.responses.LambdaResponse.invoke "
+    "(identity)",
+    "the runtime checks after each invocation that function code did not replace the kit's lambda.invoke patch",
+)
+def lambda_invoke_methods() -> tuple[Any, Any]:
+    """The ``invoke`` methods moto's Lambda runs now (the kit's replacements while patched)."""
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    return (
+        _own_method(LambdaSimpleBackend, "invoke", "LambdaSimpleBackend.invoke"),
+        _own_method(LambdaResponse, "invoke", "LambdaResponse.invoke"),
+    )
+
+
+def restore_lambda_invoke_methods(saved: tuple[Any, Any]) -> bool:
+    """Put back what :func:`lambda_invoke_methods` returned; True when they had changed."""
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    if lambda_invoke_methods() == saved:
+        return False
+    LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]
+    LambdaResponse.invoke = saved[1]  # type: ignore[method-assign]
+    return True

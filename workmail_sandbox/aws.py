@@ -8,7 +8,8 @@ Safety rules:
 
 * a process that has run the sandbox refuses aws mode (restart the kernel), so a
   boto3 client made inside the sandbox cannot be used against AWS by mistake;
-* the sandbox's fake credentials (and moto's) are refused outright;
+* the sandbox's fake credentials, moto's and the usual test keys are refused
+  outright, whatever their case (access key, secret key or session token);
 * the region must be one of WorkMail's three.
 """
 
@@ -17,16 +18,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ._internal_clients import INTERNAL_ACCESS_KEY
 from .emulators._core import SANDBOX_ACCESS_KEYS, STATE
 from .errors import ConfigurationError
-from .sandbox import AWS, get_mode, start
+from .sandbox import AWS, FAKE_CREDENTIALS, get_mode, start
 from .workmail_service import check_region
 
-__all__ = ["TAG_KEY", "TAG_VALUE", "AwsAccount", "CleanupItem", "connect"]
+__all__ = ["TAG_KEY", "TAG_VALUE", "AwsAccount", "CleanupItem", "connect", "is_test_credential"]
 
 TAG_KEY = "workmail-sandbox"
 TAG_VALUE = "kit"
-_TEST_KEYS = {"testing", "AKIAIOSFODNN7EXAMPLE", *SANDBOX_ACCESS_KEYS}
+#: Access keys, secret keys and session tokens that are never a real account's, compared
+#: case-insensitively: the sandbox's, moto's defaults, the AWS documentation's examples and
+#: the values test set-ups use. aws mode refuses a session holding any of them.
+_TEST_CREDENTIALS = frozenset(
+    value.casefold()
+    for value in (
+        *SANDBOX_ACCESS_KEYS,
+        *FAKE_CREDENTIALS.values(),
+        INTERNAL_ACCESS_KEY,
+        "workmail-sandbox",  # the kit's internal clients' secret
+        "FOOBARKEY",  # moto's default access key
+        "FOOBARSECRET",  # and secret
+        "testing",
+        "test",
+        "AKIAIOSFODNN7EXAMPLE",  # the AWS documentation's example keys
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AKIAI44QH8DHBEXAMPLE",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    )
+)
+#: Access keys starting with this (any case) are the sandbox's.
+_SANDBOX_KEY_PREFIX = "akiaworkmailsandbox"
+
+
+def is_test_credential(value: str | None) -> bool:
+    """True for a credential of the sandbox, of moto or of a test set-up, in any case."""
+    if not value:
+        return False
+    folded = value.strip().casefold()
+    return folded in _TEST_CREDENTIALS or folded.startswith(_SANDBOX_KEY_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -60,12 +91,19 @@ class AwsAccount:
                 "aws mode found no AWS credentials.",
                 fix="configure them as for the AWS CLI (aws configure, AWS_PROFILE or environment variables)",
             )
-        access_key = credentials.get_frozen_credentials().access_key
-        if access_key in _TEST_KEYS:
-            raise ConfigurationError(
-                f"aws mode would use the fake access key {access_key!r} of the sandbox or of a test set-up.",
-                fix="unset AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or choose a real profile with AWS_PROFILE",
-            )
+        frozen = credentials.get_frozen_credentials()
+        for what, value in (
+            ("access key", frozen.access_key),
+            ("secret key", frozen.secret_key),
+            ("session token", frozen.token),
+        ):
+            if is_test_credential(value):
+                shown = repr(value) if what == "access key" else "(not shown)"
+                raise ConfigurationError(
+                    f"aws mode would use the fake {what} {shown} of the sandbox, of moto or of a test set-up.",
+                    fix="unset AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or choose a real "
+                    "profile with AWS_PROFILE",
+                )
         self._account_id: str | None = None
 
     @property

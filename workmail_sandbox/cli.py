@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -34,25 +33,50 @@ class _InputError(WorkMailSandboxError):
     """A file the user named cannot be read."""
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str, max_bytes: int, what: str) -> bytes:
+    """The bytes of ``path`` ('-' for stdin), at most ``max_bytes``; only regular files are opened."""
+    from .errors import MessageParseError
+    from .mail.parsing import read_regular_file
+
     if path == "-":
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise _InputError(
+                f"stdin: over the {max_bytes:,}-byte limit for {what}.", fix="check what is piped in"
+            )
+        return data
     try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise _InputError(f"{path}: no such file.", fix="check the path") from None
-    except IsADirectoryError:
-        raise _InputError(f"{path}: is a folder, not a file.", fix="name one file") from None
-    except OSError as exc:
-        raise _InputError(f"{path}: cannot be read ({exc.strerror}).") from None
+        return read_regular_file(path, max_bytes, what=what)
+    except MessageParseError as exc:
+        raise _InputError(f"{path}: {exc.problem}", fix=exc.fix) from None
 
 
 def _read_json(path: str) -> Any:
-    data = _read_bytes(path)
+    from .events.serialization import MAX_JSON_BYTES, JSONLimitError, load_json
+
+    data = _read_bytes(path, MAX_JSON_BYTES, "a JSON event or response")
     try:
-        return json.loads(data)
+        return load_json(data)
+    except JSONLimitError as exc:
+        raise _InputError(f"{path}: {exc.problem}", fix=exc.fix) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _InputError(f"{path}: not valid JSON ({exc}).", fix="pass a JSON file") from None
+    except (RecursionError, ValueError) as exc:  # last resort; load_json's checks should prevent these
+        raise _InputError(f"{path}: the JSON cannot be read ({type(exc).__name__}).", fix="pass a JSON file") from None
+
+
+def _indent(text: str) -> int:
+    """argparse type for --indent: an int from 0 to 16."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 0 <= value <= MAX_INDENT:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_INDENT}, got {value}")
+    return value
+
+
+MAX_INDENT = 16
 
 
 def _print_json(value: Any, indent: int | None) -> None:
@@ -64,10 +88,14 @@ def _print_json(value: Any, indent: int | None) -> None:
 
 
 def _cmd_event(args: argparse.Namespace) -> int:
+    from .errors import MessageParseError
     from .events import SmtpEnvelope, events_from_message
-    from .mail import parse_message
+    from .mail import MAX_MESSAGE_BYTES, parse_message
 
-    message = parse_message(_read_bytes(args.file), headers_only=True)
+    try:
+        message = parse_message(_read_bytes(args.file, MAX_MESSAGE_BYTES, "a message"), headers_only=True)
+    except MessageParseError as exc:
+        raise MessageParseError(f"{args.file}: {exc.problem}", fix=exc.fix) from None
     envelope = SmtpEnvelope(mail_from=args.mail_from, recipients=args.rcpt or None)
     events = events_from_message(
         message,
@@ -134,25 +162,43 @@ def _cmd_test_rule(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from .replay import SAMPLE_DOMAINS
+    from .replay import SAMPLE_DOMAINS, ReplayCounts, escape_surrogates
     from .replay_folder import replay_folder
 
-    frame = replay_folder(
-        args.source,
-        args.rules,
-        function=args.function,
-        csv=args.csv,
-        domains=tuple(args.org_domain) or SAMPLE_DOMAINS,
-        direction=args.direction,
-        progress=not args.no_progress,
-    )
-    if args.csv:
-        print(f"{len(frame)} recipient rows written to {args.csv}")
-    else:
-        print(frame.to_string(index=False))
+    counts = ReplayCounts()
+    outputs = [f"{name} {path}" for name, path in (("CSV", args.csv), ("Parquet", args.parquet)) if path]
+    where = " and ".join(outputs) if outputs else "the table above"
+    try:
+        frame = replay_folder(
+            args.source,
+            args.rules,
+            function=args.function,
+            csv=args.csv,
+            parquet=args.parquet,
+            domains=tuple(args.org_domain) or SAMPLE_DOMAINS,
+            direction=args.direction,
+            progress=not args.no_progress,
+            counts=counts,
+        )
+    except KeyboardInterrupt:
+        kept = f"; the rows so far are in {where}" if outputs else ""
+        print(f"workmail-sandbox: interrupted after {counts.line()}{kept}", file=sys.stderr)
+        return 130
+    if not outputs:
+        print(escape_surrogates(frame.to_string(index=False)))
     if "outcome" in frame.columns and len(frame):
         print()
-        print(frame["outcome"].value_counts().to_string())
+        print(escape_surrogates(frame["outcome"].value_counts().to_string()))
+    written = f"written to {where}" if outputs else "printed above"
+    print(
+        f"replayed {counts.routed + counts.failed} messages: {counts.routed} routed, {counts.failed} failed; "
+        f"{counts.rows} recipient rows {written}"
+    )
+    if counts.failed:
+        stages = frame["error_stage"].dropna().value_counts()
+        detail = ", ".join(f"{n} at {stage}" for stage, n in stages.items())
+        print(f"{counts.failed} message(s) failed ({detail}): see the error_stage and error columns", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
 
 
@@ -212,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one SMTP conversation for all recipients (default) or one per recipient domain",
     )
     event.add_argument("--summary-version", default="2018-10-10", choices=["2018-10-10", "2019-07-28"])
-    event.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+    event.add_argument("--indent", type=_indent, default=2, help="JSON indent, 0 to 16 (default 2)")
     event.set_defaults(func=_cmd_event)
 
     check_event = command("check-event", "Check an event JSON file against WorkMail's documented rules.")
@@ -262,13 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--function", metavar="PATH:HANDLER", help="a Python file and handler for the rule set's Run Lambda rules"
     )
-    replay.add_argument("--csv", metavar="OUT", help="write one row per recipient to this CSV file")
+    replay.add_argument(
+        "--csv", metavar="OUT",
+        help="write one row per recipient (or per failed file) to this CSV file, as the run goes",
+    )
+    replay.add_argument(
+        "--parquet", metavar="OUT", help="also write the rows to this Parquet file (needs pyarrow)"
+    )
     replay.add_argument(
         "--org-domain", action="append", default=[], metavar="D",
         help="organization domains (default: the sample domains)",
     )
     replay.add_argument("--direction", choices=["auto", "inbound", "outbound"], default="auto")
     replay.add_argument("--no-progress", action="store_true")
+    replay.epilog = EXIT_CODES + (
+        "replay: 0 when every message was routed; 1 when any could not be read, parsed, routed or written\n"
+        "  (its row says why: columns error_stage and error), or a bad option or output path;\n"
+        "  130 when interrupted (the CSV keeps the rows written so far)\n"
+    )
     replay.set_defaults(func=_cmd_replay)
 
     doctor = command(

@@ -4,16 +4,30 @@ The runtime sets :data:`CURRENT_INVOCATION` while a handler runs, so an emulator
 can apply the function's execution role, and know whether the call comes from a
 synchronous Run Lambda invocation (the only place PutRawMessageContent has an
 effect) and whether that invocation has already timed out.
+
+It also keeps the threads function code started (the runtime records them), so
+that the sandbox can refuse ``stop()`` from function code and wait for, and
+report, threads still running when it stops.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime as _dt
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CURRENT_INVOCATION", "Invocation", "current_invocation"]
+__all__ = [
+    "CURRENT_INVOCATION",
+    "Invocation",
+    "current_invocation",
+    "function_code_running",
+    "function_threads",
+    "thread_invocation",
+    "track_thread",
+]
 
 
 @dataclass
@@ -33,6 +47,8 @@ class Invocation:
     message_id: str | None = None
     #: True once the caller stopped waiting (timeout): later calls have no effect.
     abandoned: bool = False
+    #: True once the runtime stopped waiting for the handler (it returned, failed or timed out).
+    ended: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -48,3 +64,33 @@ CURRENT_INVOCATION: contextvars.ContextVar[Invocation | None] = contextvars.Cont
 def current_invocation() -> Invocation | None:
     """The invocation whose code is running in this thread, if any."""
     return CURRENT_INVOCATION.get()
+
+
+_THREADS_LOCK = threading.Lock()
+#: Threads function code started -> the invocation that started them (weak: ended threads go away).
+_FUNCTION_THREADS: weakref.WeakKeyDictionary[threading.Thread, Invocation] = weakref.WeakKeyDictionary()
+
+
+def track_thread(thread: threading.Thread, invocation: Invocation) -> None:
+    """Record that ``invocation``'s code started ``thread`` (the runtime calls this)."""
+    with _THREADS_LOCK:
+        _FUNCTION_THREADS[thread] = invocation
+
+
+def thread_invocation(thread: threading.Thread | None = None) -> Invocation | None:
+    """The invocation whose code started ``thread`` (default: this thread), if any."""
+    thread = thread if thread is not None else threading.current_thread()
+    with _THREADS_LOCK:
+        return _FUNCTION_THREADS.get(thread)
+
+
+def function_threads() -> list[tuple[threading.Thread, Invocation]]:
+    """Threads function code started that are still running, with the invocation that started each."""
+    with _THREADS_LOCK:
+        items = list(_FUNCTION_THREADS.items())
+    return [(thread, invocation) for thread, invocation in items if thread.is_alive()]
+
+
+def function_code_running() -> Invocation | None:
+    """The invocation whose code is running in this thread: a handler, or a thread a handler started."""
+    return CURRENT_INVOCATION.get() or thread_invocation()

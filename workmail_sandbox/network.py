@@ -10,15 +10,17 @@ sockets and only uses loopback anyway.
 
 from __future__ import annotations
 
+import _socket
 import ipaddress
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SandboxError
 
-__all__ = ["NetworkBlockedError", "NetworkGuard", "is_loopback"]
+__all__ = ["NetworkBlockedError", "NetworkGuard", "can_isolate_network", "is_loopback", "without_network"]
 
 
 class NetworkBlockedError(SandboxError, ConnectionRefusedError):
@@ -29,6 +31,7 @@ class NetworkBlockedError(SandboxError, ConnectionRefusedError):
     """
 
 
+_ABSENT = object()  # an attribute the guard added rather than replaced
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
 
@@ -81,67 +84,150 @@ class NetworkGuard:
         if self.installed:
             return
         guard = self
-        original_connect = socket.socket.connect
-        original_connect_ex = socket.socket.connect_ex
-        original_sendto = socket.socket.sendto
-        original_getaddrinfo = socket.getaddrinfo
-        original_gethostbyname = socket.gethostbyname
-        original_gethostbyname_ex = socket.gethostbyname_ex
+        originals: dict[tuple[Any, str], Any] = {}
 
-        def _check_address(sock: socket.socket, address: Any, kind: str) -> None:
-            inet = sock.family in (socket.AF_INET, socket.AF_INET6)
-            if inet and isinstance(address, tuple) and not is_loopback(address[0]):
-                guard._refuse(kind, f"{address[0]}:{address[1]}")
+        def _check_address(sock: Any, address: Any, kind: str) -> None:
+            inet = getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6)
+            if inet and isinstance(address, tuple) and address and not is_loopback(address[0]):
+                port = address[1] if len(address) > 1 else "?"
+                guard._refuse(kind, f"{address[0]}:{port}")
 
-        def connect(self: socket.socket, address: Any) -> Any:
-            _check_address(self, address, "connection")
-            return original_connect(self, address)
+        def _guard_method(cls: Any, name: str, kind: str, address_of: Callable[[tuple[Any, ...]], Any]) -> Any:
+            original = getattr(cls, name)
 
-        def connect_ex(self: socket.socket, address: Any) -> Any:
-            _check_address(self, address, "connection")
-            return original_connect_ex(self, address)
+            def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+                _check_address(self, address_of(args), kind)
+                return original(self, *args, **kwargs)
 
-        def sendto(self: socket.socket, data: Any, *args: Any) -> Any:
-            _check_address(self, args[-1], "datagram")
-            return original_sendto(self, data, *args)
+            guarded.__name__ = name
+            guarded.__qualname__ = f"{getattr(cls, '__name__', 'socket')}.{name}"
+            guarded.__doc__ = getattr(original, "__doc__", None)
+            return original, guarded
 
-        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            if not is_loopback(host):
-                guard._refuse("name lookup", str(host))
-            return original_getaddrinfo(host, *args, **kwargs)
+        def _sendmsg_address(args: tuple[Any, ...]) -> Any:
+            return args[3] if len(args) > 3 else None  # sendmsg(buffers, ancdata, flags, address)
 
-        def gethostbyname(host: str) -> str:
-            if not is_loopback(host):
-                guard._refuse("name lookup", host)
-            return original_gethostbyname(host)
+        methods: list[tuple[str, str, Callable[[tuple[Any, ...]], Any]]] = [
+            ("connect", "connection", lambda args: args[0] if args else None),
+            ("connect_ex", "connection", lambda args: args[0] if args else None),
+            ("sendto", "datagram", lambda args: args[-1] if args else None),
+        ]
+        if hasattr(_socket.socket, "sendmsg"):
+            methods.append(("sendmsg", "datagram", _sendmsg_address))
 
-        def gethostbyname_ex(host: str) -> Any:
-            if not is_loopback(host):
-                guard._refuse("name lookup", host)
-            return original_gethostbyname_ex(host)
+        # 1. socket.socket, the class nearly every library uses.
+        patched_methods: dict[str, Any] = {}
+        for name, kind, address_of in methods:
+            guarded = _guard_method(socket.socket, name, kind, address_of)[1]
+            # socket.socket inherits these from the C type: uninstall deletes them again
+            originals[(socket.socket, name)] = socket.socket.__dict__.get(name, _ABSENT)
+            patched_methods[name] = guarded
+        # 2. The C type _socket.socket cannot be patched (it is immutable): code that
+        # names it through the _socket module gets a guarded subclass instead.
+        c_socket = _socket.socket
+        c_patched: dict[str, Any] = {}
+        for name, kind, address_of in methods:
+            c_patched[name] = _guard_method(c_socket, name, kind, address_of)[1]
 
-        self._originals = {
-            "connect": original_connect,
-            "connect_ex": original_connect_ex,
-            "sendto": original_sendto,
-            "getaddrinfo": original_getaddrinfo,
-            "gethostbyname": original_gethostbyname,
-            "gethostbyname_ex": original_gethostbyname_ex,
+        class _GuardedMeta(type):
+            def __instancecheck__(cls, obj: Any) -> bool:
+                return isinstance(obj, c_socket)
+
+            def __subclasscheck__(cls, sub: Any) -> bool:
+                return issubclass(sub, c_socket)
+
+        guarded_c_socket = _GuardedMeta("socket", (c_socket,), {"__module__": "_socket", **c_patched})
+
+        # 3. Name lookups, forward and reverse, in both modules.
+        def _lookup(name: str, host_of: Callable[[tuple[Any, ...]], Any], kind: str = "name lookup") -> Any:
+            def make(original: Any) -> Any:
+                def guarded(*args: Any, **kwargs: Any) -> Any:
+                    host = host_of(args) if args else kwargs.get("host")
+                    if not is_loopback(host):
+                        guard._refuse(kind, str(host))
+                    return original(*args, **kwargs)
+
+                guarded.__name__ = name
+                guarded.__doc__ = getattr(original, "__doc__", None)
+                return guarded
+
+            return make
+
+        def _sockaddr_host(args: tuple[Any, ...]) -> Any:
+            sockaddr = args[0]
+            return sockaddr[0] if isinstance(sockaddr, tuple) and sockaddr else sockaddr
+
+        lookups = {
+            "getaddrinfo": _lookup("getaddrinfo", lambda args: args[0]),
+            "gethostbyname": _lookup("gethostbyname", lambda args: args[0]),
+            "gethostbyname_ex": _lookup("gethostbyname_ex", lambda args: args[0]),
+            "gethostbyaddr": _lookup("gethostbyaddr", lambda args: args[0], "reverse name lookup"),
+            "getnameinfo": _lookup("getnameinfo", _sockaddr_host, "reverse name lookup"),
         }
-        socket.socket.connect = connect  # type: ignore[method-assign, assignment]  # deliberate monkeypatch
-        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign, assignment]  # deliberate monkeypatch
-        socket.socket.sendto = sendto  # type: ignore[method-assign, assignment]  # deliberate monkeypatch
-        socket.getaddrinfo = getaddrinfo
-        socket.gethostbyname = gethostbyname
-        socket.gethostbyname_ex = gethostbyname_ex
+        replacements: list[tuple[Any, str, Any]] = []
+        for module in (socket, _socket):
+            for name, make in lookups.items():
+                original = getattr(module, name)
+                originals[(module, name)] = original
+                replacements.append((module, name, make(original)))
+        for name, guarded in patched_methods.items():
+            replacements.append((socket.socket, name, guarded))
+        for attribute in ("socket", "SocketType"):
+            if getattr(_socket, attribute, None) is c_socket:
+                originals[(_socket, attribute)] = c_socket
+                replacements.append((_socket, attribute, guarded_c_socket))
+
+        self._originals = {"_all": originals}
+        for target, name, value in replacements:
+            setattr(target, name, value)
 
     def uninstall(self) -> None:
         if not self.installed:
             return
-        socket.socket.connect = self._originals["connect"]  # type: ignore[method-assign]
-        socket.socket.connect_ex = self._originals["connect_ex"]  # type: ignore[method-assign]
-        socket.socket.sendto = self._originals["sendto"]  # type: ignore[method-assign]
-        socket.getaddrinfo = self._originals["getaddrinfo"]
-        socket.gethostbyname = self._originals["gethostbyname"]
-        socket.gethostbyname_ex = self._originals["gethostbyname_ex"]
+        for (target, name), value in self._originals["_all"].items():
+            if value is _ABSENT:
+                delattr(target, name)
+            else:
+                setattr(target, name, value)
         self._originals = {}
+
+
+# Whole-process isolation, for what the guard cannot see (docs/safety.md) ---------------------
+
+#: ``unshare`` options: a new user namespace (no privileges needed) and a new, empty network
+#: namespace. Its only interface is a loopback that is down: nothing at all can leave, neither
+#: from Python nor from a subprocess (curl, another python) nor from C code called with ctypes.
+_UNSHARE = ("unshare", "--map-root-user", "--net", "--")
+
+
+def can_isolate_network() -> bool:
+    """True when this machine lets an unprivileged user run a command without a network.
+
+    Linux with unprivileged user namespaces and util-linux's ``unshare``
+    (``unshare -rn true`` succeeds). Containers and hardened kernels often refuse it.
+    """
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    try:
+        done = subprocess.run([*_UNSHARE, "true"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def without_network(argv: list[str]) -> list[str]:
+    """The command line that runs ``argv`` in a network namespace of its own, with no network.
+
+    For a command line tool's ``--no-network``: ``subprocess.run(without_network(argv))``.
+    Check :func:`can_isolate_network` first; this raises :class:`SandboxError` when it is False.
+    """
+    if not can_isolate_network():
+        raise SandboxError(
+            "This machine does not let an unprivileged process run without a network (unshare -rn failed).",
+            fix="run it in a container or VM without a network, or rely on the in-process guard alone "
+            "(docs/safety.md lists what it cannot stop)",
+        )
+    return [*_UNSHARE, *argv]

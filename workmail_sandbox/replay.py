@@ -2,23 +2,28 @@
 
 * :func:`replay` (also ``Organization.replay``): route every message of a
   folder of ``.eml`` files, an mbox file or a Maildir (read one at a time with
-  :func:`workmail_sandbox.mail.iter_messages`, so a large corpus never sits in
+  :func:`workmail_sandbox.mail.corpus.iter_corpus`, so a large corpus never sits in
   memory) and return a DataFrame with one row per recipient.
+* :func:`iter_replay`: the same, one entry's rows at a time (what the CLI
+  streams to its CSV file).
 * :func:`test_rule`: ``workmail-sandbox test-rule --rules FILE --sender A
   --recipient B [--direction ...]``, the console's Test configuration box.
 
 Both work without a notebook. ``workmail-sandbox replay DIR --rules FILE
-[--function PATH:HANDLER] [--csv OUT]`` (a fresh sandbox, an organization,
-optionally your function, the corpus replayed, a CSV written) is
-:func:`workmail_sandbox.replay_folder.replay_folder`.
+[--function PATH:HANDLER] [--csv OUT] [--parquet OUT]`` (a fresh sandbox, an
+organization, optionally your function, the corpus replayed, a CSV written
+row by row as the run goes) is :func:`workmail_sandbox.replay_folder.replay_folder`.
 
 The replay DataFrame
 --------------------
 
 One row per recipient of every message (a message WorkMail would never
 receive, such as inbound mail with no recipient in the organization's
-domains, or a file that is not mail, gets one row with ``outcome`` ``failed``
-and the reason):
+domains, gets one row with ``outcome`` ``failed`` and the reason). Every entry
+of the corpus gets at least one row: one that cannot be read (a FIFO, a device,
+a folder named ``x.eml``, a broken or looping symbolic link: never opened),
+parsed or routed gets one error row (``outcome`` ``failed``, ``error_stage``
+and ``error`` set), and the run goes on:
 
 =================  ================================================================
 ``message``        the message's name: its path in the folder, ``file.mbox:N`` or the Maildir key
@@ -34,7 +39,14 @@ and the reason):
 ``reason``         why, in words
 ``time_ms``        wall-clock milliseconds to route the whole message
 ``waited_s``       simulated seconds from receipt to delivery (retries move the clock)
+``error_stage``    None for a routed message; else where it failed: ``read``, ``parse``, ``route``
+                   or ``write`` (the CLI could not write its rows)
+``error``          None for a routed message; else the problem, in words
 =================  ================================================================
+
+Strings keep the mail parser's surrogate escapes for raw 8-bit bytes (an
+address with a raw 0xE9 reads ``al\\udce9x@...``); :func:`escape_surrogates`
+writes them ``\\udce9`` for a strict encoder (the CLI's CSV and Parquet do).
 
 Memory stays flat: by default the organization keeps only metadata of the
 copies it delivers (``FlowSettings(keep_content=False)`` for the replay), and
@@ -46,101 +58,45 @@ everything. The event log is kept (in memory and in CloudWatch Logs); pass
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Generator
+from contextlib import closing
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError, MessageParseError
-from .mail import ParsedMessage, iter_messages, parse_message, read_eml
+from .errors import ConfigurationError, WorkMailSandboxError
+from .mail import ParsedMessage
+from .mail.corpus import PARSE, READ, corpus_size, iter_corpus
 from .rules import Evaluation, RuleSet
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only (organization imports this module)
     from .organization import Organization
 
 __all__ = [
+    "ERROR_STAGES",
     "REPLAY_COLUMNS",
     "SAMPLE_DOMAINS",
+    "ReplayCounts",
+    "error_row",
+    "escape_surrogates",
+    "iter_replay",
     "replay",
     "test_rule",
 ]
 
 REPLAY_COLUMNS = (
     "message", "direction", "subject", "recipient", "rule", "action", "source", "invocation", "attempts",
-    "outcome", "reason", "time_ms", "waited_s",
+    "outcome", "reason", "time_ms", "waited_s", "error_stage", "error",
 )
+#: ``error_stage`` of a row: the entry could not be read, parsed, routed, or its rows written.
+ROUTE = "route"
+WRITE = "write"
+ERROR_STAGES = (READ, PARSE, ROUTE, WRITE)
 #: The organization of the kit's sample mail (data/emails, data/generate_corpus.py, data/rules).
 SAMPLE_DOMAINS = ("example.com", "sales.example.com")
 DIRECTIONS = ("auto", "inbound", "outbound")
-
-
-def _stream(source: Path) -> Iterator[tuple[str, ParsedMessage | MessageParseError]]:
-    """``iter_messages`` (headers only), carrying on past a message that cannot be read.
-
-    ``iter_messages`` stops at the first unreadable message (it raises); from
-    there the same layout is walked item by item (:func:`_resilient`), each
-    unreadable message yielding its error instead of a parse.
-    """
-    done = 0
-    try:
-        for name, parsed in iter_messages(source, headers_only=True, max_bytes=None):
-            done += 1
-            yield name, parsed
-        return
-    except MessageParseError:
-        pass
-    yield from _resilient(source, skip=done)
-
-
-def _resilient(root: Path, *, skip: int) -> Iterator[tuple[str, ParsedMessage | MessageParseError]]:
-    """The layouts of ``iter_messages``, in its order, reading each message on its own."""
-    import mailbox
-
-    def parse(data: bytes) -> ParsedMessage:
-        return parse_message(data, headers_only=True, max_bytes=None)
-
-    def read(path: Path) -> ParsedMessage:
-        return read_eml(path, headers_only=True, max_bytes=None)
-
-    items: Iterator[tuple[str, Any]]
-    box: Any = None
-    if root.is_dir() and (root / "cur").is_dir() and (root / "new").is_dir():
-        box = mailbox.Maildir(root, factory=None, create=False)
-        items = ((key, lambda k=key: parse(box.get_bytes(k))) for key in sorted(box.iterkeys()))
-    elif root.is_dir():
-        paths = sorted((p for p in root.rglob("*.eml") if p.is_file()), key=lambda q: q.relative_to(root).as_posix())
-        items = ((p.relative_to(root).as_posix(), lambda q=p: read(q)) for p in paths)
-    else:
-        with root.open("rb") as fh:
-            is_mbox = fh.read(5) == b"From "
-        if is_mbox:
-            box = mailbox.mbox(root, create=False)
-            items = (
-                (f"{root.name}:{n}", lambda k=key: parse(box.get_bytes(k)))
-                for n, key in enumerate(box.iterkeys(), 1)
-            )
-        else:
-            items = iter([(root.name, lambda: read(root))])
-    try:
-        for index, (name, load) in enumerate(items):
-            if index < skip:
-                continue
-            try:
-                yield name, load()
-            except MessageParseError as exc:
-                yield name, exc
-    finally:
-        if isinstance(box, mailbox.mbox):
-            box.close()
-
-
-def _count(source: Path) -> int | None:
-    """How many messages a folder holds (for the progress bar); None when unknown without reading."""
-    if source.is_dir() and not ((source / "cur").is_dir() and (source / "new").is_dir()):
-        return sum(1 for p in source.rglob("*.eml") if p.is_file())
-    if source.is_dir():
-        return sum(1 for sub in ("cur", "new") for p in (source / sub).iterdir() if p.is_file())
-    return None
 
 
 def _progress(iterable: Any, total: int | None, enabled: bool, desc: str) -> Any:
@@ -151,6 +107,125 @@ def _progress(iterable: Any, total: int | None, enabled: bool, desc: str) -> Any
     except ImportError:  # tqdm comes with the kit's "lab" extra; without it, no bar
         return iterable
     return tqdm(iterable, total=total, desc=desc, unit="msg")
+
+
+def escape_surrogates(value: Any) -> Any:
+    """``value`` with what UTF-8 cannot encode (surrogate escapes of raw 8-bit bytes) written ``\\udcXX``.
+
+    Strings of the replay DataFrame keep the parser's surrogate escapes; use this (as the CLI's CSV, Parquet
+    and printed table do) before handing them to something that encodes strictly.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@dataclass
+class ReplayCounts:
+    """How a replay went so far: entries routed and failed, rows made (updated as the run goes)."""
+
+    routed: int = 0
+    failed: int = 0
+    rows: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.routed + self.failed} messages: {self.routed} routed, {self.failed} failed; "
+            f"{self.rows} rows"
+        )
+
+
+def error_row(name: str, stage: str, problem: str, time_ms: float = 0.0) -> tuple[Any, ...]:
+    """The row of an entry that could not be read, parsed, routed or written (``stage``)."""
+    reason = f"not a readable message: {problem}" if stage in (READ, PARSE) else f"{stage} failed: {problem}"
+    return (name, None, "", None, None, None, "delivery", None, 0, "failed", reason, time_ms, 0.0, stage, problem)
+
+
+def _route_rows(org: Organization, name: str, parsed: ParsedMessage, direction: str, conversations: Any):
+    started = time.perf_counter()
+    try:
+        result = org.route(parsed, direction=direction, conversations=conversations)
+        d = result.direction
+        deciders = {i.invocation_id: len(i.attempts) for i in result.invocations if i.synchronous}
+        waited = (result.completed_at - result.received_at).total_seconds() if result.completed_at else 0.0
+        total = result.timings.get("total", 0.0)
+        if not result.recipients:
+            return [(name, d, result.subject, None, None, None, "delivery", None, 0, "failed",
+                     result.note, total, waited, None, None)]
+        return [
+            (name, d, result.subject, o.recipient, o.rule, o.action, o.source, o.invocation_id,
+             deciders.get(o.invocation_id, 0) if o.invocation_id else 0, o.outcome, o.reason, total, waited,
+             None, None)
+            for o in result.recipients.values()
+        ]
+    except Exception as exc:  # noqa: BLE001 - one message that breaks routing must not stop the corpus
+        problem = str(exc.problem) if isinstance(exc, WorkMailSandboxError) else f"{type(exc).__name__}: {exc}"
+        return [error_row(name, ROUTE, problem, (time.perf_counter() - started) * 1000)]
+
+
+def iter_replay(
+    org: Organization,
+    source: str | PathLike,
+    *,
+    progress: bool = True,
+    direction: str = "auto",
+    keep_content: bool = False,
+    keep_log: bool = True,
+    conversations: Any = "single",
+    counts: ReplayCounts | None = None,
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """:func:`replay` one entry at a time: yields each entry's rows (tuples in ``REPLAY_COLUMNS`` order).
+
+    Arguments are checked at once (a :class:`ConfigurationError`); the
+    organization's settings are restored when the iterator ends or is
+    closed. ``counts`` is updated as the run goes.
+    """
+    wanted = str(direction).strip().lower()
+    if wanted not in DIRECTIONS:
+        raise ConfigurationError(
+            f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}.",
+            fix="use 'auto' (from the From domain), 'inbound' or 'outbound'",
+        )
+    root = Path(source)
+    if not root.exists():
+        raise ConfigurationError(
+            f"{root}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
+        )
+    return _iter_replay(org, root, progress, wanted, keep_content, keep_log, conversations,
+                        counts if counts is not None else ReplayCounts())
+
+
+def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, keep_content: bool, keep_log: bool,
+                 conversations: Any, counts: ReplayCounts) -> Generator[list[tuple[Any, ...]], None, None]:
+    saved_settings, saved_keep = org.settings, org.log.keep
+    org.settings = saved_settings.but(keep_content=keep_content)
+    org.log.keep = keep_log
+    stream: Any = None
+    try:
+        stream = _progress(
+            iter_corpus(root, headers_only=True, max_bytes=None), corpus_size(root), progress, f"replay {root.name}"
+        )
+        for item in stream:
+            if item.message is None:
+                error = item.error
+                rows = [error_row(item.name, item.stage or PARSE, error.problem if error else "unknown error")]
+            else:
+                rows = _route_rows(org, item.name, item.message, wanted, conversations)
+            if rows[0][-2] is None:
+                counts.routed += 1
+            else:
+                counts.failed += 1
+            counts.rows += len(rows)
+            yield rows
+    finally:
+        org.settings = saved_settings
+        org.log.keep = saved_keep
+        if hasattr(stream, "close"):
+            stream.close()
 
 
 def replay(
@@ -167,52 +242,17 @@ def replay(
 
     ``direction``: ``"auto"`` (inbound unless the From domain is one of the
     organization's), ``"inbound"`` or ``"outbound"``. ``progress``: a tqdm bar
-    (notebook-aware; none when tqdm is not installed).
+    (notebook-aware; none when tqdm is not installed). An entry that cannot be
+    read, parsed or routed gets one error row (``error_stage``, ``error``); the
+    run goes on.
     """
     import pandas as pd
 
-    wanted = str(direction).strip().lower()
-    if wanted not in DIRECTIONS:
-        raise ConfigurationError(
-            f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}.",
-            fix="use 'auto' (from the From domain), 'inbound' or 'outbound'",
-        )
-    root = Path(source)
-    if not root.exists():
-        raise ConfigurationError(
-            f"{root}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
-        )
-    saved_settings, saved_keep = org.settings, org.log.keep
-    org.settings = saved_settings.but(keep_content=keep_content)
-    org.log.keep = keep_log
     rows: list[tuple[Any, ...]] = []
-    stream: Any = None
-    try:
-        stream = _progress(_stream(root), _count(root), progress, f"replay {root.name}")
-        for name, parsed in stream:
-            if isinstance(parsed, MessageParseError):
-                rows.append((name, None, "", None, None, None, "delivery", None, 0, "failed",
-                             f"not a readable message: {parsed.problem}", 0.0, 0.0))
-                continue
-            result = org.route(parsed, direction=wanted, conversations=conversations)
-            d = result.direction
-            deciders = {i.invocation_id: len(i.attempts) for i in result.invocations if i.synchronous}
-            waited = (result.completed_at - result.received_at).total_seconds() if result.completed_at else 0.0
-            total = result.timings.get("total", 0.0)
-            if not result.recipients:
-                rows.append((name, d, result.subject, None, None, None, "delivery", None, 0, "failed",
-                             result.note, total, waited))
-                continue
-            for o in result.recipients.values():
-                rows.append((
-                    name, d, result.subject, o.recipient, o.rule, o.action, o.source, o.invocation_id,
-                    deciders.get(o.invocation_id, 0) if o.invocation_id else 0, o.outcome, o.reason, total, waited,
-                ))
-    finally:
-        org.settings = saved_settings
-        org.log.keep = saved_keep
-        if hasattr(stream, "close"):
-            stream.close()
+    with closing(iter_replay(org, source, progress=progress, direction=direction, keep_content=keep_content,
+                             keep_log=keep_log, conversations=conversations)) as chunks:
+        for chunk in chunks:
+            rows.extend(chunk)
     return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
 
 

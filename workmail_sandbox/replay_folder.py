@@ -1,25 +1,31 @@
 """Replay a corpus against a rule file in a fresh sandbox: what ``workmail-sandbox replay`` runs.
 
-:func:`replay_folder` starts a sandbox (or uses the running one), creates an
-organization, deploys ``--function`` when given, and routes the corpus with
-:func:`workmail_sandbox.replay.replay`.
+:func:`replay_folder` checks where its output goes (before anything runs),
+starts a sandbox (or uses the running one), creates an organization, deploys
+``--function`` when given, and routes the corpus with
+:func:`workmail_sandbox.replay.iter_replay`, writing the CSV rows as it goes.
 """
 
 from __future__ import annotations
 
+import csv as csv_module
+import importlib.util
+import io
+import os
 import re
 from os import PathLike
 from pathlib import Path
+from typing import IO, Any
 
 from . import sandbox as sandbox_module
 from .deploy.handler import deploy_handler
 from .errors import ConfigurationError
 from .flow import FlowSettings
 from .organization import Organization
-from .replay import SAMPLE_DOMAINS
+from .replay import REPLAY_COLUMNS, SAMPLE_DOMAINS, WRITE, ReplayCounts, error_row, escape_surrogates, iter_replay
 from .rules import Rule, RuleSet
 
-__all__ = ["replay_folder"]
+__all__ = ["check_output_path", "replay_folder"]
 
 
 def _function_spec(spec: str) -> tuple[Path, str]:
@@ -39,6 +45,102 @@ def _function_spec(spec: str) -> tuple[Path, str]:
     return path, handler
 
 
+def check_output_path(path: str | PathLike, option: str = "--csv") -> Path:
+    """``path`` if a file can be written there: its folder exists and is writable, and it is not a folder.
+
+    Raises :class:`ConfigurationError` (one line, with the fix) otherwise; called before a replay starts,
+    so a bad path fails in a second, not after the whole run.
+    """
+    out = Path(path)
+    parent = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise ConfigurationError(
+            f"{option} {out}: is a folder, not a file.", fix=f"name a file in it, e.g. {option} {out / 'replay.csv'}"
+        )
+    if not parent.exists():
+        raise ConfigurationError(
+            f"{option} {out}: the folder {parent} does not exist.",
+            fix=f"create it first (mkdir -p {parent}) or write somewhere else",
+        )
+    if not parent.is_dir():
+        raise ConfigurationError(f"{option} {out}: {parent} is not a folder.", fix="write the file in a folder")
+    if not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ConfigurationError(
+            f"{option} {out}: not writable (permission denied).", fix="write somewhere you may write, or fix its mode"
+        )
+    return out
+
+
+def _require_pyarrow() -> None:
+    if importlib.util.find_spec("pyarrow") is None:
+        raise ConfigurationError(
+            "--parquet needs pyarrow, which is not installed.", fix="pip install pyarrow, or write --csv instead"
+        )
+
+
+class _CsvRows:
+    """The CSV file, written one message at a time and flushed, so an interrupted run keeps what was done.
+
+    UTF-8 with ``errors="backslashreplace"``: what cannot be encoded (raw 8-bit bytes held as surrogate
+    escapes) is written ``\\udce9``, never an error.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            # open for the whole run, closed by replay_folder's finally
+            self.file: IO[str] = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--csv {path}: cannot be written ({exc.strerror or exc}).", fix="write somewhere else"
+            ) from None
+        self._write(self._format([REPLAY_COLUMNS]))
+
+    @staticmethod
+    def _format(rows: Any) -> str:
+        buffer = io.StringIO()
+        writer = csv_module.writer(buffer)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        return buffer.getvalue()
+
+    def _write(self, text: str) -> None:
+        try:
+            self.file.write(text)
+            self.file.flush()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--csv {self.path}: writing failed ({exc.strerror or exc}); the rows before it are in the file.",
+                fix="free some space or write somewhere else, then run again",
+            ) from None
+
+    def write(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Write one message's rows; a row that cannot be formatted becomes the message's ``write`` error row."""
+        try:
+            text = self._format(rows)
+        except Exception as exc:  # noqa: BLE001 - one bad value must not stop the run
+            rows = [error_row(str(rows[0][0]), WRITE, f"{type(exc).__name__}: {exc}")]
+            text = self._format(rows)
+        self._write(text)
+        return rows
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _write_parquet(rows: list[tuple[Any, ...]], path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+    for column in frame.select_dtypes(include="object").columns:
+        frame[column] = frame[column].map(escape_surrogates)
+    try:
+        frame.to_parquet(path, index=False)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--parquet {path}: writing failed ({exc.strerror or exc}).", fix="write somewhere else"
+        ) from None
+
+
 def replay_folder(
     source: str | PathLike,
     rules_path: str | PathLike,
@@ -49,8 +151,16 @@ def replay_folder(
     users: tuple[str, ...] | list[str] = (),
     direction: str = "auto",
     progress: bool = True,
+    parquet: str | PathLike | None = None,
+    counts: ReplayCounts | None = None,
 ):
     """Replay a corpus against a rule file in a fresh sandbox; returns the DataFrame (and writes ``csv``).
+
+    ``csv`` is written as the run goes (one message's rows at a time, flushed:
+    an interrupted run keeps the rows done); ``parquet`` (needs pyarrow) is
+    written at the end, or when the run is interrupted. Both paths are checked
+    before the sandbox starts. ``counts`` (a :class:`ReplayCounts`) is updated
+    as the run goes, so a caller still knows how far it got after Ctrl-C.
 
     The organization (alias ``replay``) has ``domains`` (default: the sample
     organization's, example.com and sales.example.com) and ``users``; any
@@ -76,6 +186,35 @@ def replay_folder(
             f"{rules_path}: the rule set has no Run Lambda rule, so --function would never run.",
             fix="add a rule with action RUN_LAMBDA (see data/rules/run-lambda-sync.json), or leave --function out",
         )
+    csv_path = check_output_path(csv, "--csv") if csv is not None else None
+    parquet_path = check_output_path(parquet, "--parquet") if parquet is not None else None
+    if parquet_path is not None:
+        _require_pyarrow()
+    if not Path(source).exists():
+        raise ConfigurationError(
+            f"{source}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
+        )
+    sink = _CsvRows(csv_path) if csv_path is not None else None
+    rows: list[tuple[Any, ...]] = []
+    try:
+        df = _run(source, rules, spec, domains, users, direction, progress, counts, sink, rows)
+    except KeyboardInterrupt:
+        if parquet_path is not None:
+            _write_parquet(rows, parquet_path)
+        raise
+    finally:
+        if sink is not None:
+            sink.close()
+    if parquet_path is not None:
+        _write_parquet(rows, parquet_path)
+    return df
+
+
+def _run(source: str | PathLike, rules: RuleSet, spec: tuple[Path, str] | None, domains: Any, users: Any,
+         direction: str, progress: bool, counts: ReplayCounts | None, sink: _CsvRows | None,
+         rows: list[tuple[Any, ...]]) -> Any:
+    import pandas as pd
+
     with sandbox_module.sandbox() as sb:
         alias = "replay"
         taken = {o["Alias"] for o in sb.client("workmail").list_organizations()["OrganizationSummaries"]}
@@ -101,10 +240,13 @@ def replay_folder(
         org = Organization.create(sb, alias, domains=list(domains), users=list(users), rules=rules, settings=settings)
         if spec is not None:
             org.grant_invoke(name)
-        df = org.replay(source, progress=progress, direction=direction)
-    if csv is not None:
-        df.to_csv(csv, index=False)
-    return df
+        chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts)
+        try:
+            for chunk in chunks:
+                rows.extend(sink.write(chunk) if sink is not None else chunk)
+        finally:
+            chunks.close()
+    return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
 
 
 def _with_function(rule: Rule, arn: str) -> Rule:

@@ -283,6 +283,9 @@ def _parse(data: Any, direction: str) -> tuple[SyncResponse | None, list[Respons
         return None, problems
     try:
         size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    except RecursionError:
+        add(ResponseProblem("error", "(response)", "nests too deeply to serialise as JSON"))
+        return None, problems
     except (TypeError, ValueError) as exc:
         add(ResponseProblem("error", "(response)", f"cannot be serialised as JSON: {exc}"))
         return None, problems

@@ -26,9 +26,10 @@ import atexit
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _moto, emulators
@@ -79,12 +80,55 @@ _MANAGED_ENV = (
     "AWS_ENDPOINT_URL",
     "AWS_CA_BUNDLE",
     "MOTO_ACCOUNT_ID",
+    # Where botocore would send a call, or get credentials, other than moto (docs/safety.md).
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_SDK_UA_APP_ID",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    # Proxies: a loopback proxy would carry function code's requests to the internet.
+    *(
+        name
+        for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY")
+        for name in (proxy, proxy.lower())
+    ),
 )
+#: Every variable starting with one of these is also removed while the sandbox runs
+#: (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL_LAMBDA``, ...) and restored on stop().
+_MANAGED_ENV_PREFIXES = ("AWS_ENDPOINT_URL",)
+#: Set while the sandbox runs, on top of the fake credentials.
+_SANDBOX_ENV = {
+    # botocore ignores any endpoint URL from the environment or a config file
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+    # and never asks the instance metadata service for credentials
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 # moto services the kit uses; snapshot/restore copies their state.
 _MOTO_SERVICES = ("lambda", "lambda_simple", "iam", "s3", "logs", "cloudformation", "sts", "events", "cloudwatch")
 
 _lock = threading.RLock()
 _current: Sandbox | None = None
+#: The one Sandbox running in this process, however it was started (start() or Sandbox(...).start()).
+_running: Sandbox | None = None
+
+
+def _managed_env_keys() -> list[str]:
+    """``_MANAGED_ENV`` plus every variable of the environment with a managed prefix."""
+    prefixed = sorted(key for key in os.environ if key.startswith(_MANAGED_ENV_PREFIXES))
+    return list(dict.fromkeys([*_MANAGED_ENV, *prefixed]))
 
 
 def get_mode(mode: str | None = None) -> str:
@@ -114,13 +158,36 @@ def _block_slow_optional_imports() -> None:
 
 @dataclass
 class Snapshot:
-    """The whole sandbox state at one moment (see :meth:`Sandbox.snapshot`)."""
+    """The whole sandbox state at one moment (see :meth:`Sandbox.snapshot`).
+
+    Its S3 objects may sit in temporary files. They are closed (and the files
+    removed) by :meth:`release` (or at the end of ``with snapshot:``) and when the
+    snapshot is garbage collected; a released snapshot cannot be restored. A
+    snapshot survives ``reset()`` and ``stop()``: a workshop restores the state a
+    lesson started from in a sandbox started again.
+    """
 
     moto: dict[str, Any]
     emulators: dict[str, Any]
     clock: Any
     account_id: str
     region: str
+    _release: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def released(self) -> bool:
+        return self._release is not None and not self._release.alive
+
+    def release(self) -> None:
+        """Close the temporary files this snapshot holds; it cannot be restored afterwards."""
+        if self._release is not None:
+            self._release()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
 
 
 class Sandbox:
@@ -139,7 +206,23 @@ class Sandbox:
         self.runtime: Any = None
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
-        self.started = False
+        self._started = False
+
+    @property
+    def started(self) -> bool:
+        """True while this sandbox runs; at most one Sandbox per process is started."""
+        return self._started
+
+    @started.setter
+    def started(self, value: bool) -> None:
+        # stop() sets this to False once its teardown is done.
+        global _running
+        with _lock:
+            if value:
+                _running = self
+            elif self._started and _running is self:
+                _running = None
+            self._started = bool(value)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -147,13 +230,23 @@ class Sandbox:
         """Start moto, the emulators, the runtime and the network guard (idempotent)."""
         if self.started:
             return self
+        with _lock:
+            other = _running
+            if other is not None and other is not self and other.started:
+                raise SandboxError(
+                    f"Another sandbox is already running in this process ({other.region}, account "
+                    f"{other.account_id}); there is one sandbox per process, since moto's state is global.",
+                    fix="use workmail_sandbox.sandbox.start() to get the running one, or stop it first",
+                )
         _block_slow_optional_imports()  # must run before moto imports jsonschema
         from moto import mock_aws  # imported here, after the line above, and only when a sandbox starts
 
-        self._saved_env = {key: os.environ.get(key) for key in _MANAGED_ENV}
-        for key in _MANAGED_ENV:
+        managed = _managed_env_keys()
+        self._saved_env = {key: os.environ.get(key) for key in managed}
+        for key in managed:
             os.environ.pop(key, None)
         os.environ.update(FAKE_CREDENTIALS)
+        os.environ.update(_SANDBOX_ENV)
         os.environ["AWS_DEFAULT_REGION"] = self.region
         os.environ["AWS_REGION"] = self.region
         # Never read the user's ~/.aws files: a profile with SSO or a credential
@@ -188,13 +281,32 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop everything and restore the environment as it was (idempotent)."""
+        """Stop everything and restore the environment as it was (idempotent).
+
+        Function code cannot stop the sandbox it runs in (:class:`SandboxError`). Threads
+        function code started get one second to end; any still running are reported (a
+        ``RuntimeWarning``) and the variables the sandbox manages (its fake credentials)
+        stay in ``os.environ`` so those threads never see yours: the first ``stop()`` after
+        they end restores them.
+        """
+        from .invocation import function_code_running, function_threads
+
+        running = function_code_running()
+        if running is not None:
+            raise SandboxError(
+                f"Function {running.function_name} called stop(): function code cannot stop the sandbox it runs in.",
+                fix="stop the sandbox from your own code, after the invocation has returned",
+            )
         if not self.started:
+            if self._saved_env and not function_threads():  # kept for threads function code left running
+                self._restore_environment()
             return
         self._teardown()
         self.started = False
 
     def _teardown(self) -> None:
+        # Threads function code started get a moment to end while everything still runs.
+        leftover = self.runtime.wait_for_function_threads(1.0) if self.runtime is not None else []
         _core.STATE.active = False
         _moto.unregister_builtin_handlers()  # sessions made from now on are plain botocore ones
         self.network.uninstall()
@@ -209,15 +321,30 @@ class Sandbox:
             self._mock = None
         for service in _core.registered_services().values():
             service.reset()
+        if leftover:
+            import warnings
+
+            names = ", ".join(f"{thread.name} (started by {inv.function_name})" for thread, inv in leftover)
+            warnings.warn(
+                f"Threads started by function code are still running after stop(): {names}. The sandbox's fake "
+                "credentials stay in os.environ so that they cannot use yours; call stop() again once they have "
+                "ended to get your environment back (or restart the kernel).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        else:
+            self._restore_environment()
+        import boto3
+
+        boto3.DEFAULT_SESSION = None
+
+    def _restore_environment(self) -> None:
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         self._saved_env = {}
-        import boto3
-
-        boto3.DEFAULT_SESSION = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -275,13 +402,17 @@ class Sandbox:
             backends = _moto.backends(name, only_loaded=True)
             if backends is not None and self.account_id in backends:
                 moto_state[name] = _moto.copy_account_backend(name, backends[self.account_id], keep_for_later=True)
-        return Snapshot(
+        kept = _moto.snapshot_s3_models(moto_state["s3"]) if "s3" in moto_state else []
+        snapshot = Snapshot(
             moto=moto_state,
             emulators={sid: s.snapshot() for sid, s in _core.registered_services().items()},
             clock=self.clock.now(),
             account_id=self.account_id,
             region=self.region,
         )
+        # the finaliser holds the objects, not the snapshot: dropping the snapshot closes them
+        snapshot._release = weakref.finalize(snapshot, _moto.release_kept_s3_models, kept)
+        return snapshot
 
     def restore(self, snapshot: Snapshot) -> None:
         """Return to a :meth:`snapshot` (taken in this sandbox's account)."""
@@ -290,6 +421,12 @@ class Sandbox:
             raise SandboxError(
                 f"That snapshot was taken in account {snapshot.account_id}, this sandbox is {self.account_id}.",
                 fix="restore it in a sandbox started with the same account_id",
+            )
+        if snapshot.released:
+            raise SandboxError(
+                "That snapshot was released (by release(), or at the end of a with block): "
+                "its S3 objects are gone.",
+                fix="take a new snapshot in this sandbox",
             )
         _moto.reset_backends()
         for name in _MOTO_SERVICES:
@@ -385,6 +522,8 @@ def start(region: str | None = None, *, account_id: str | None = None, mode: str
         region = region or os.environ.get("WORKMAIL_SANDBOX_REGION") or DEFAULT_REGION
         if region not in WORKMAIL_REGIONS:
             check_region(region)  # raises the clear error
+        if (_current is None or not _current.started) and _running is not None and _running.started:
+            _current = _running  # started as Sandbox(...).start(): still the one sandbox of this process
         if _current is not None and _current.started:
             wanted_account = account_id or _current.account_id
             if (_current.region, _current.account_id) != (region, wanted_account):
@@ -403,12 +542,16 @@ def stop() -> None:
     with _lock:
         if _current is not None:
             _current.stop()
+            if _current._saved_env:  # kept for threads function code left running: the next stop() restores it
+                return
         _current = None
 
 
 def current() -> Sandbox | None:
     """The running sandbox, or None."""
-    return _current if _current is not None and _current.started else None
+    if _current is not None and _current.started:
+        return _current
+    return _running if _running is not None and _running.started else None
 
 
 @contextmanager

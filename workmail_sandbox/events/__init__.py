@@ -39,7 +39,7 @@ from .schema import (
     SUBJECT_LIMIT_CHARS,
     normalize_direction,
 )
-from .serialization import payload_size, serialize_event
+from .serialization import JSONLimitError, load_json, payload_size, serialize_event
 from .view import Envelope, WorkMailEvent
 
 __all__ = [
@@ -58,6 +58,8 @@ __all__ = [
     "check_event",
     "events_from_message",
     "normalize_direction",
+    "JSONLimitError",
+    "load_json",
     "payload_size",
     "serialize_event",
 ]

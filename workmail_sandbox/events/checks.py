@@ -156,7 +156,11 @@ def check_event(
         add(EventProblem("truncated", f"is required and must be true or false, got {truncated!r}"))
 
     if not problems:
-        size = payload_size(data)
+        try:
+            size = payload_size(data)
+        except (RecursionError, ValueError, TypeError) as exc:
+            add(EventProblem("(document)", f"cannot be serialised as JSON ({type(exc).__name__}: nested too deeply?)"))
+            return problems
         if size > payload_limit:
             add(
                 EventProblem(

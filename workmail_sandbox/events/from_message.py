@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import EventError
-from ..mail.addresses import in_domains
 from ..mail.message import ParsedMessage
 from ..mail.parsing import parse_message
 from .building import build_event, normalize_event_address
@@ -141,10 +140,11 @@ def events_from_message(
             f"one message_id was given for {len(groups)} SMTP conversations; each conversation is its own message",
             fix="use conversations='single', or build each event with build_event(..., message_id=...)",
         )
+    domain_set = {d.lstrip("@") for d in domains}  # as in_domains() reads them, built once
     events = []
     for group in groups:
         if direction == INBOUND:
-            group = [a for a in group if in_domains(a, domains)]
+            group = [a for a in group if a.rpartition("@")[2] in domain_set]  # addresses are normalized
             if not group:
                 continue
         events.append(

@@ -15,7 +15,7 @@ from ..errors import EventError
 from ._dict_view import DictView
 from .checks import check_event
 from .schema import PAYLOAD_LIMIT_BYTES
-from .serialization import payload_size, serialize_event
+from .serialization import JSONLimitError, load_json, payload_size, serialize_event
 
 __all__ = ["Envelope", "WorkMailEvent"]
 
@@ -145,7 +145,9 @@ class WorkMailEvent(DictView):
     ) -> WorkMailEvent:
         """Parse JSON text and check it as :meth:`from_dict` does."""
         try:
-            data = json.loads(text)
+            data = load_json(text)
+        except JSONLimitError as exc:
+            raise EventError("(document)", exc.problem[:1].lower() + exc.problem[1:], fix=exc.fix) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise EventError(
                 "(document)",

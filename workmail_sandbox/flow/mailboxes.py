@@ -145,6 +145,24 @@ def strip_bcc(raw: bytes) -> bytes:
     return new_head + raw[head_end + 2 :]
 
 
+def _encodable(text: str) -> str:
+    """``text`` as a str that encodes to UTF-8: surrogate escapes become the UTF-8 they spell, else U+FFFD.
+
+    The mail parser keeps raw 8-bit bytes of a header as surrogate escapes (``\\udce9``), which no codec
+    encodes; without this, ``alex`` with a raw 0xE9 in a recipient stopped the whole bounce (and the run).
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
 def build_bounce(
     *,
     original_headers: list[tuple[str, str]],
@@ -168,6 +186,17 @@ def build_bounce(
     import uuid
     from email.header import Header
 
+    # Every text that comes from the message may hold surrogate escapes (raw 8-bit bytes in an address or a
+    # header, read with errors="surrogateescape"): made encodable first, so a bounce can always be built.
+    subject = _encodable(subject)
+    recipients = [_encodable(r) for r in recipients]
+    to = _encodable(to)
+    reporting_domain = _encodable(reporting_domain)
+    bounce_message = _encodable(bounce_message) if bounce_message else bounce_message
+    status = _encodable(status)
+    diagnostic = _encodable(diagnostic)
+    smtp_message_id = _encodable(smtp_message_id) if smtp_message_id else smtp_message_id
+    original_headers = [(_encodable(name), _encodable(value)) for name, value in original_headers]
     date = email.utils.format_datetime(when)
     boundary = f"=_bounce_{uuid.uuid4().hex}"
     full_subject = f"Undeliverable: {subject}" if subject else "Undeliverable message"

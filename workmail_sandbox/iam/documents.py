@@ -9,6 +9,7 @@ all raise :class:`~workmail_sandbox.iam.PolicyError`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -18,7 +19,14 @@ from ._text import _did_you_mean
 from .conditions import Condition, _parse_conditions
 from .errors import PolicyError
 
-__all__ = ["Policy", "Statement", "parse_policy"]
+__all__ = [
+    "DEFAULT_MAX_POLICY_CHARS",
+    "POLICY_SIZE_LIMITS",
+    "Policy",
+    "PolicyKind",
+    "Statement",
+    "parse_policy",
+]
 
 
 @dataclass(frozen=True)
@@ -75,11 +83,80 @@ _VERSIONS = ("2012-10-17", "2008-10-17")
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
 
-def parse_policy(document: str | bytes | Mapping[str, Any] | Policy, *, name: str | None = None) -> Policy:
+PolicyKind = Literal["lambda", "s3-bucket", "inline-role", "managed"]
+
+POLICY_SIZE_LIMITS: dict[str, tuple[int, str]] = {
+    "lambda": (20 * 1024, "bytes"),
+    "s3-bucket": (20 * 1024, "bytes"),
+    "inline-role": (10_240, "characters"),
+    "managed": (6_144, "characters"),
+}
+"""AWS's size limit for each kind of policy, and what it counts.
+
+- ``lambda``: a function's resource-based policy, 20 KB; Lambda answers
+  ``PolicyLengthExceededException``, "The final policy size is bigger than the limit"
+  (Lambda quotas page; AWS Knowledge Center, *lambda-resource-based-policy-size-error*).
+- ``s3-bucket``: "Bucket policies are limited to 20 KB in size" (Amazon S3 User Guide,
+  *Bucket policies and user policies*). S3's error code for it is not checked here.
+- ``inline-role``: "Role policy size cannot exceed 10,240 characters", all inline policies
+  of the role together; IAM answers ``LimitExceeded``, "Maximum policy size of 10240
+  bytes exceeded for role NAME" (IAM and AWS STS quotas page).
+- ``managed``: "Managed policy size cannot exceed 6,144 characters"; IAM answers
+  ``LimitExceeded``, "Cannot exceed quota for PolicySize: 6144" (same page).
+
+IAM does not count white space in the character limits (same page). 20 KB is read
+as 20,480 bytes of the document as given (UTF-8).
+"""
+
+DEFAULT_MAX_POLICY_CHARS = 20 * 1024
+"""Without a ``kind``, :func:`parse_policy` refuses a document of more than 20,480
+characters (white space not counted): larger than any policy Lambda, S3 or IAM accepts,
+so no real policy is refused, and evaluation stays bounded (a 50,000-statement
+document is refused before it is parsed)."""
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _policy_size(document: str, unit: str) -> int:
+    if unit == "bytes":
+        return len(document.encode("utf-8", "surrogatepass"))
+    return len(document) - sum(len(m) for m in _WHITESPACE.findall(document))
+
+
+def _check_size(document: str, kind: PolicyKind | None, where: str, name: str | None) -> None:
+    limit, unit = POLICY_SIZE_LIMITS[kind] if kind is not None else (DEFAULT_MAX_POLICY_CHARS, "characters")
+    size = _policy_size(document, unit)
+    if size <= limit:
+        return
+    counted = f"{size:,} {unit}" + (" without white space" if unit == "characters" else "")
+    aws = {
+        "lambda": " Lambda answers PolicyLengthExceededException: The final policy size is bigger than the limit.",
+        "s3-bucket": " S3 refuses bucket policies over 20 KB.",
+        "inline-role": (
+            f" IAM answers LimitExceeded: Maximum policy size of 10240 bytes exceeded for role {name or 'ROLE'}."
+        ),
+        "managed": " IAM answers LimitExceeded: Cannot exceed quota for PolicySize: 6144.",
+    }.get(kind or "", " No AWS service accepts a policy this large.")
+    raise PolicyError(
+        f"{where} is {counted}, over the {limit:,}-{unit[:-1]} limit for "
+        f"{'a ' + kind + ' policy' if kind else 'any policy'}.{aws}",
+        fix="Merge repeated statements (wildcards in Resource or SourceArn), or split the permissions.",
+    )
+
+
+def parse_policy(
+    document: str | bytes | Mapping[str, Any] | Policy,
+    *,
+    name: str | None = None,
+    kind: PolicyKind | None = None,
+) -> Policy:
     """Parse a policy from JSON text or a dict; raise :class:`PolicyError` if IAM would refuse it.
 
     ``name`` (optional) labels the policy in reasons, e.g. the inline policy
-    name or ``"AmazonWorkMailMessageFlowReadOnlyAccess"``.
+    name or ``"AmazonWorkMailMessageFlowReadOnlyAccess"``. ``kind`` applies AWS's
+    size limit for that kind of policy (:data:`POLICY_SIZE_LIMITS`); without it the
+    limit is :data:`DEFAULT_MAX_POLICY_CHARS`. The size is checked before the JSON is
+    parsed (a dict is measured as compact JSON).
     """
     if isinstance(document, Policy):
         if name is not None and name != document.name:
@@ -94,7 +171,17 @@ def parse_policy(document: str | bytes | Mapping[str, Any] | Policy, *, name: st
                 f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start}).",
                 fix="Pass the policy as a str or a dict.",
             ) from None
+    if not isinstance(document, (str, bytes)):
+        try:
+            measured = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
+        except (RecursionError, ValueError, TypeError) as exc:
+            raise PolicyError(
+                f"{where} cannot be read as JSON ({type(exc).__name__}).",
+                fix="Pass a JSON object of the policy grammar.",
+            ) from None
+        _check_size(measured, kind, where, name)
     if isinstance(document, str):
+        _check_size(document, kind, where, name)
         if not document.strip():
             raise PolicyError(
                 f"{where} is an empty string.",
@@ -102,6 +189,8 @@ def parse_policy(document: str | bytes | Mapping[str, Any] | Policy, *, name: st
             )
         try:
             loaded = json.loads(document)
+        except RecursionError:
+            raise PolicyError(f"{where} nests too deeply to read.", fix="Check the policy document.") from None
         except json.JSONDecodeError as exc:
             raise PolicyError(
                 f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",

@@ -45,10 +45,47 @@ Deviations and assumptions
   thread). Changes a handler makes to ``os.environ`` are undone after each call
   (Lambda would keep them in a warm environment). Third-party modules are shared
   with the host. Invocations that nest (a handler invoking another function) are
-  isolated from each other. Invocations running *at the same time* in several
-  threads share ``os.environ`` and the working directory, and an ``import``
-  statement executed inside a handler (not at module level) may then find the
-  other function's module of the same name.
+  isolated from each other.
+* **One in-process invocation at a time.** Calls made at the same time from
+  several threads are serialized: each caller waits for a process-wide lock
+  before it swaps in its function's ``os.environ`` and working directory, so no
+  function ever sees another's variables (Lambda runs them in parallel, each in
+  its own environment). Nested calls (from a handler, or from a thread it
+  started, while it runs) run inside their caller's turn. The wait for the lock
+  does not count towards the function's timeout. A handler that waits for an
+  invocation made from a thread it did not start waits until its own timeout.
+* **Function code cannot switch the sandbox off.** After each invocation the
+  runtime checks the sandbox's hooks (the network guard's socket functions,
+  ``boto3.client``/``resource``/``Session``, ``Session.client``/``resource``,
+  botocore's ``create_client`` and ``BaseClient._make_api_call``, botocore's
+  built-in handler list with the kit's entries, moto's patched
+  ``lambda.invoke``, the emulators' "started" flag, its own wrapper on
+  ``threading.Thread.start``) against what they were before the call, puts back
+  whatever the function changed and reports it: a ``[WARNING] workmail-sandbox``
+  line in the function's log, :attr:`InvocationResult.tampered` and a
+  ``RuntimeWarning``. This includes legitimate instrumentation a function applies
+  to boto3 (e.g. X-Ray's ``patch_all``), which on Lambda would stay in the warm
+  environment. ``sandbox.stop()``, ``Sandbox.stop()`` and :meth:`Runtime.uninstall`
+  called by function code raise :class:`SandboxError` in the function.
+* **Errors that are not** ``Exception`` (``KeyboardInterrupt``, ``GeneratorExit``,
+  any ``BaseException``) raised by the handler or at module level are reported
+  as the function's error, ``errorType`` being the class name, and the next
+  call is a cold start (on Lambda the runtime process would exit; ``SystemExit``
+  is ``Runtime.ExitError``, as there). A Ctrl-C while the caller waits
+  interrupts the caller (handlers run in worker threads, which never receive
+  signals); the handler runs on, abandoned, and the next call is a cold start.
+  A result that ``json`` cannot serialise, including one nested too deeply
+  (``RecursionError``), is ``Runtime.MarshalError`` ``Unable to marshal
+  response: ...``.
+* **Threads a handler starts** (``threading.Thread``, ``ThreadPoolExecutor``,
+  ``Timer``; not ``_thread.start_new_thread``) are recorded with their
+  invocation (:func:`workmail_sandbox.invocation.function_threads`). When the
+  sandbox stops it waits for them up to one second in all; any still running
+  are named in a ``RuntimeWarning`` and the sandbox's fake credentials (all the
+  variables it manages) stay in ``os.environ``, so such a thread never sees the
+  user's own: the first ``stop()`` after they end restores the environment
+  (a new ``start()`` before that keeps the fake ones for good; restart the
+  kernel to get yours back).
 * **Output** of threads the handler starts itself is not captured (it goes to
   the notebook), because those threads do not inherit the invocation's context.
 * **Credentials** are the sandbox's fake ones, not the execution role's;
@@ -84,7 +121,8 @@ Modules: :mod:`.runtime` (:class:`Runtime`), :mod:`.context` (the ``context``
 object), :mod:`.results` (:class:`InvocationResult`); private ones hold the
 output capture (``_capture``), the worker threads (``_workers``), the process
 state an invocation swaps in and out (``_environment``), the code loading
-(``_loader``) and Lambda's error payloads and log tails (``_errors``).
+(``_loader``), the hooks checked after each call and the threads functions start
+(``_guard``) and Lambda's error payloads and log tails (``_errors``).
 WorkMail's permission check is :func:`workmail_sandbox.permissions.workmail_invoke_decision`.
 """
 

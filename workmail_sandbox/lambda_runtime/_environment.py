@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ENVIRON_DATA", "Environment", "Scope", "environment_signature", "stream_name"]
+__all__ = ["ENVIRON_DATA", "INVOCATION_LOCK", "Environment", "Scope", "environment_signature", "stream_name"]
+
+#: Held by the caller of each in-process invocation (not by nested ones, which run inside their
+#: caller's): one invocation at a time has os.environ and the working directory.
+INVOCATION_LOCK = threading.Lock()
 
 
 @dataclass

@@ -13,7 +13,9 @@ __all__ = [
     "TAIL_BYTES",
     "error_log_line",
     "error_payload",
+    "exception_error",
     "exit_error",
+    "marshal_error",
     "iso_ms",
     "json_default",
     "stack_trace",
@@ -78,3 +80,24 @@ def exit_error(request_id: str, error: SystemExit) -> dict[str, Any]:
     message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"
     return error_payload(message, "Runtime.ExitError", request_id, [])
 
+
+def _describe(error: BaseException) -> str:
+    try:
+        return str(error)
+    except BaseException:  # an exception whose __str__ fails still gets reported
+        return f"<unprintable {type(error).__name__} object>"
+
+
+def exception_error(error: BaseException, request_id: str) -> dict[str, Any]:
+    """Lambda's payload for an exception the handler raised: any class, ``KeyboardInterrupt`` too."""
+    try:
+        trace = stack_trace(error.__traceback__)
+    except Exception:  # pragma: no cover - a traceback that cannot be formatted
+        trace = []
+    return error_payload(_describe(error), type(error).__name__, request_id, trace)
+
+
+def marshal_error(error: BaseException, request_id: str) -> dict[str, Any]:
+    """``Runtime.MarshalError``: the handler's result cannot be turned into JSON."""
+    message = f"Unable to marshal response: {_describe(error)}"
+    return error_payload(message, "Runtime.MarshalError", request_id, [])

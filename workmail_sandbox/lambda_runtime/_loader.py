@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from ._environment import Environment
-from ._errors import error_payload, exit_error, stack_trace
+from ._errors import error_payload, exception_error, exit_error, stack_trace
 from ._workers import Outcome
 
 __all__ = [
@@ -197,6 +197,9 @@ def run_init(env: Environment, outcome: Outcome, request_id: str) -> None:
         outcome.init_failed = True
     except SystemExit as error:
         outcome.error = exit_error(request_id, error)
+        outcome.init_failed = True
+    except BaseException as error:  # KeyboardInterrupt, GeneratorExit: the code's error, not the caller's
+        outcome.error = exception_error(error, "")
         outcome.init_failed = True
     finally:
         try:

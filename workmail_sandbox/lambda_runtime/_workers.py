@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from ._errors import exception_error, json_default, marshal_error
 
 __all__ = ["Outcome", "Worker", "Workers", "bind"]
 
@@ -73,7 +76,7 @@ class Outcome:
 
     __slots__ = (
         "init_done", "done", "init_ms", "init_end", "handler_start", "payload_bytes",
-        "error", "init_failed", "reset", "split", "handler_start_ms", "ran_init",
+        "error", "init_failed", "reset", "split", "handler_start_ms", "ran_init", "payload",
     )
 
     def __init__(self) -> None:
@@ -83,12 +86,32 @@ class Outcome:
         self.init_end: float | None = None
         self.handler_start: float | None = None
         self.payload_bytes = b"null"
+        self.payload: Any = None
         self.error: dict[str, Any] | None = None
         self.init_failed = False
         self.reset = False
         self.split = 0
         self.handler_start_ms: int | None = None
         self.ran_init = False
+
+    def marshal(self, result: Any, request_id: str, *, ensure_ascii: bool) -> None:
+        """The handler's result as the response payload, or ``Runtime.MarshalError``."""
+        if isinstance(result, bytes):  # the Python runtime sends bytes as they are
+            self.payload_bytes = result
+            try:
+                self.payload = json.loads(result)
+            except (ValueError, RecursionError):  # bytes that are not JSON (or nested too deeply to read)
+                self.payload = result
+            return
+        try:
+            self.payload_bytes = json.dumps(result, default=json_default, ensure_ascii=ensure_ascii).encode("utf-8")
+            self.payload = json.loads(self.payload_bytes)
+        except (TypeError, ValueError, OverflowError, RecursionError) as error:
+            self.payload_bytes = b"null"
+            self.error = marshal_error(error, request_id)
+        except BaseException as error:  # e.g. a __str__ or a key's __hash__ that raises
+            self.payload_bytes = b"null"
+            self.error = exception_error(error, request_id)
 
 
 def bind(job: Callable[[], None]) -> Callable[[], None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..invocation import Invocation
@@ -18,6 +18,11 @@ class InvocationResult:
     object (``errorMessage``, ``errorType``, ``requestId``, ``stackTrace``) when
     ``function_error`` is ``"Unhandled"``; ``payload_bytes`` is the same as the
     JSON text ``lambda.invoke`` returns.
+
+    ``tampered`` names the sandbox hooks the function changed (the network
+    guard, boto3's client factories, botocore's handlers, ...); the runtime put
+    them back, wrote a warning to the function's log and issued a
+    :class:`RuntimeWarning`.
     """
 
     payload: Any
@@ -32,6 +37,7 @@ class InvocationResult:
     init_duration_ms: float | None = None
     executed_version: str = "$LATEST"
     invocation: Invocation | None = None
+    tampered: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

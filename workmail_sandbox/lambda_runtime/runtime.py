@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 import weakref
 import zipfile
 from typing import Any
@@ -24,12 +25,13 @@ from typing import Any
 from .. import _moto
 from ..emulators._core import STATE
 from ..errors import SandboxError
-from ..invocation import CURRENT_INVOCATION, Invocation
+from ..invocation import CURRENT_INVOCATION, Invocation, function_code_running
 from ..permissions import workmail_invoke_decision
 from ..workmail_service import FUNCTION_ARN
 from ._capture import CAPTURE, OUTPUT, Capture
-from ._environment import Environment, Scope, environment_signature, stream_name
-from ._errors import error_log_line, error_payload, exit_error, iso_ms, json_default, stack_trace, tail
+from ._environment import INVOCATION_LOCK, Environment, Scope, environment_signature, stream_name
+from ._errors import error_log_line, exception_error, exit_error, iso_ms, tail
+from ._guard import THREADS, Hooks, tamper_warning, wait_for_function_threads
 from ._loader import CODE_ROOTS, CURRENT_ENV, INIT_TIMEOUT_SECONDS, ModuleSwap, run_init, top_level_names
 from ._workers import Outcome, Workers, bind
 from .context import LambdaContext
@@ -62,6 +64,7 @@ class Runtime:
         self._root: str | None = None
         self._workers = Workers()
         self._output_acquired = False
+        self._threads_acquired = False
         self.installed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -73,6 +76,9 @@ class Runtime:
             if self.installed:
                 return self
             self._ensure_output()
+            if not self._threads_acquired:
+                THREADS.acquire()
+                self._threads_acquired = True
             if self._workers.closed:
                 self._workers = Workers()
             if not _moto.lambda_invoke_patched():
@@ -82,8 +88,18 @@ class Runtime:
         return self
 
     def uninstall(self) -> None:
-        """Undo :meth:`install`, drop warm environments and delete the unpacked code."""
+        """Undo :meth:`install`, drop warm environments and delete the unpacked code.
+
+        Function code may not call it (:class:`SandboxError`): the runtime it runs in stays.
+        """
         global _INSTALLED
+        running = function_code_running()
+        if running is not None:
+            raise SandboxError(
+                f"Function {running.function_name} tried to uninstall the Lambda runtime it runs in; "
+                "function code may not switch the sandbox off.",
+                fix="uninstall the runtime (or stop the sandbox) from your own code, after the invocation returns",
+            )
         with _PATCH_LOCK:
             if _INSTALLED is self:
                 _INSTALLED = None
@@ -92,12 +108,21 @@ class Runtime:
             if self._output_acquired:
                 OUTPUT.release()
                 self._output_acquired = False
+            if self._threads_acquired:
+                THREADS.release()
+                self._threads_acquired = False
             self._workers.close()
             self.clear()
             if self._root is not None:
                 shutil.rmtree(self._root, ignore_errors=True)
                 self._root = None
             self._code_dirs.clear()
+
+    @staticmethod
+    def wait_for_function_threads(seconds: float = 1.0) -> list[tuple[threading.Thread, Invocation]]:
+        """Wait up to ``seconds`` in all for the threads function code started to end;
+        returns those still running, each with the invocation that started it."""
+        return wait_for_function_threads(seconds)
 
     def clear(self) -> None:
         """Forget every warm environment: the next call of each function is a cold start."""
@@ -352,26 +377,20 @@ class Runtime:
                 swap.enter()
                 try:
                     result = env.handler(json.loads(event_json), context)  # type: ignore[misc]
-                except Exception as error:
-                    trace = stack_trace(error.__traceback__)
-                    outcome.error = error_payload(str(error), type(error).__name__, request_id, trace)
-                    return
                 except SystemExit as error:
                     outcome.error = exit_error(request_id, error)
                     outcome.reset = True
                     return
+                except BaseException as error:  # KeyboardInterrupt, GeneratorExit too: the handler's own error
+                    outcome.error = exception_error(error, request_id)
+                    outcome.reset = not isinstance(error, Exception)  # the runtime process would not survive it
+                    return
                 finally:
                     swap.exit()
-                if isinstance(result, bytes):  # the Python runtime sends bytes as they are
-                    outcome.payload_bytes = result
-                    return
-                try:
-                    outcome.payload_bytes = json.dumps(
-                        result, default=json_default, ensure_ascii=not env.run_time.startswith("python3.12")
-                    ).encode("utf-8")
-                except (TypeError, ValueError, OverflowError) as error:
-                    message = f"Unable to marshal response: {error}"
-                    outcome.error = error_payload(message, "Runtime.MarshalError", request_id, [])
+                outcome.marshal(result, request_id, ensure_ascii=not env.run_time.startswith("python3.12"))
+            except BaseException as error:  # pragma: no cover - nothing may leave the job unreported
+                if outcome.error is None:
+                    outcome.error = exception_error(error, request_id)
             finally:
                 outcome.init_done.set()
                 outcome.done.set()
@@ -380,8 +399,22 @@ class Runtime:
         started_wall = time.time()
         caller_deadline = started + limit if limit is not None else math.inf
         timed_out_after: float | None = None
-        scope = Scope(env)
-        scope.enter()
+        # One in-process invocation at a time holds the process environment
+        # (os.environ, working directory); a nested one runs inside its caller's.
+        owner = function_code_running()
+        nested = owner is not None and not owner.ended
+        if not nested:
+            INVOCATION_LOCK.acquire()
+        try:
+            hooks = Hooks()
+            scope = Scope(env)
+            scope.enter()
+        except BaseException:
+            if not nested:
+                INVOCATION_LOCK.release()
+            raise
+        tampered: list[str] = []
+        interrupted = True
         try:
             self._workers.submit(bind(job))
             if cold:
@@ -394,10 +427,20 @@ class Runtime:
                 until = min(function_deadline, caller_deadline)
                 if not outcome.done.wait(max(until - time.perf_counter(), 0.0)):
                     timed_out_after = timeout if function_deadline <= caller_deadline else limit
+            interrupted = False
         finally:
-            if timed_out_after is not None:
+            # interrupted: the caller was (Ctrl-C while waiting): the handler runs on, abandoned.
+            if timed_out_after is not None or interrupted:
                 invocation.abandoned = True
-            scope.exit()
+            invocation.ended = True
+            try:
+                scope.exit()
+                tampered = hooks.restore()
+            finally:
+                if not nested:
+                    INVOCATION_LOCK.release()
+                if interrupted:
+                    self._forget(env)
         ended = time.perf_counter()
 
         handler_start = outcome.handler_start or outcome.init_end or started
@@ -418,10 +461,7 @@ class Runtime:
                     self._forget(env)
             else:
                 payload_bytes = outcome.payload_bytes
-                try:
-                    payload = json.loads(payload_bytes)
-                except ValueError:  # a handler that returned bytes that are not JSON
-                    payload = payload_bytes
+                payload = outcome.payload
                 function_error = None
         init_ms = outcome.init_ms  # set only by the call that ran the init phase
         cold_start = outcome.ran_init or (cold and not outcome.init_done.is_set())
@@ -441,6 +481,10 @@ class Runtime:
             lines.append((end_stamp, message + "\n"))
         elif function_error is not None:
             lines.append((end_stamp, error_log_line(payload)))
+        if tampered:
+            warning = tamper_warning(fn.function_name, tampered)
+            lines.append((end_stamp, f"[WARNING] workmail-sandbox: {warning}\n"))
+            warnings.warn(warning, RuntimeWarning, stacklevel=2)
         lines.append((end_stamp, f"END RequestId: {request_id}\n"))
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
@@ -467,6 +511,7 @@ class Runtime:
             init_duration_ms=init_ms,
             executed_version=env.version,
             invocation=invocation,
+            tampered=tampered,
         )
 
     def _forget(self, env: Environment) -> None:

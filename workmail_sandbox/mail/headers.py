@@ -21,8 +21,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._text import clean, unfold
+from .addresses import STDLIB_ADDRESS_FIELD_CHARS
 
-__all__ = ["ONCE_ONLY_HEADERS", "Header", "header_block_lines", "read_headers"]
+__all__ = ["LONG_FIELD_CHARS", "ONCE_ONLY_HEADERS", "Header", "header_block_lines", "read_headers"]
+
+LONG_FIELD_CHARS = STDLIB_ADDRESS_FIELD_CHARS
+"""Fields longer than this (16 KB) are never given to ``email.policy.default``.
+
+Its parser (``email._header_value_parser``) is quadratic in a field's length (Python
+3.11: a 100 KB To field 1.9 s, 400 KB 45 s; 400 KB of encoded words in a Subject
+15 s). A longer field is unfolded and its RFC 2047 words decoded one by one
+(:func:`_linear_decode`); its ``obj`` is None and :attr:`Header.too_long` is True.
+Address fields of any length are read by :func:`~workmail_sandbox.mail.addresses.addresses_in_field`.
+"""
 
 ONCE_ONLY_HEADERS = (
     "Date",
@@ -57,7 +68,14 @@ class Header:
         self._obj: Any = None
         self._error: str | None = None
 
+    @property
+    def too_long(self) -> bool:
+        """True when the field is longer than :data:`LONG_FIELD_CHARS` and read without the stdlib's parser."""
+        return len(self.raw) > LONG_FIELD_CHARS
+
     def _parse(self) -> str:
+        if self._value is None and self.too_long:
+            self._value = clean(_linear_decode(self.raw))
         if self._value is None:
             try:
                 obj = self._policy.header_fetch_parse(self.name, self.raw)
@@ -98,6 +116,32 @@ def _fallback_decode(raw: str) -> str:
         return str(email.header.make_header(email.header.decode_header(text)))
     except Exception:
         return text
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]{0,4096})\?=")
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)[ \t]+(?==\?)")
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    try:
+        (data, charset), *_ = email.header.decode_header(match.group())
+        if isinstance(data, str):
+            return data
+        return data.decode(charset or "ascii", "replace")
+    except Exception:
+        return match.group()
+
+
+def _linear_decode(raw: str) -> str:
+    """Unfold and decode RFC 2047 words one by one: linear where ``decode_header`` is quadratic.
+
+    Used for fields over :data:`LONG_FIELD_CHARS`. The stdlib's ``decode_header`` and
+    ``make_header`` re-join the decoded chunks (Python 3.11: 1 MB of encoded words 3 s,
+    4 MB 77 s); this reads each word with a bounded regular expression instead.
+    Whitespace between two adjacent encoded words is dropped, as RFC 2047 section 6.2 says.
+    """
+    text = unfold(raw).strip()
+    return _ENCODED_WORD.sub(_decode_word, _BETWEEN_WORDS.sub("", text))
 
 
 def header_block_lines(raw: bytes) -> Iterator[bytes]:

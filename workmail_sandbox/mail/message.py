@@ -12,7 +12,7 @@ import email.errors
 import email.message
 import email.utils
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from workmail_sandbox.errors import MessageParseError
@@ -25,8 +25,8 @@ from ._defects import (
     raw_header_checks,
 )
 from ._text import clean, codec_for, unfold
-from .addresses import normalize_address, unique_addresses
-from .headers import Header, read_headers
+from .addresses import addresses_in_field, normalize_address, unique_addresses
+from .headers import LONG_FIELD_CHARS, Header, read_headers
 from .parts import Part, child_parts, content_type_of, make_part
 
 __all__ = ["ParsedMessage"]
@@ -141,17 +141,19 @@ class ParsedMessage:
         return self._address_problems
 
     def _addresses(self, lower_name: str) -> list[str]:
-        """Normalized addresses of every ``lower_name`` field; unreadable ones skipped."""
+        """Normalized addresses of every ``lower_name`` field; unreadable ones skipped.
+
+        Linear in the fields' length (:func:`~workmail_sandbox.mail.addresses.addresses_in_field`):
+        a plain list is read with a regular expression, anything else up to 16 KB with the
+        stdlib's RFC 5322 grammar (quadratic, so only on short fields), longer fields item by
+        item. ``events_from_message`` (the ``event`` command) and the flow engine
+        (``replay``) both read recipients through here.
+        """
         if lower_name in self._address_cache:
             return self._address_cache[lower_name]
         result: list[str] = []
         for h in self._index.get(lower_name, []):
-            try:
-                if h.obj is None or not hasattr(h.obj, "addresses"):
-                    raise ValueError(h.error or "not an address header object")
-                candidates = [a.addr_spec for a in h.obj.addresses]
-            except Exception:  # stdlib raised: fall back to the lenient compat32 reader
-                candidates = [addr for _, addr in _safe_getaddresses(unfold(h.raw))]
+            candidates = addresses_in_field(unfold(h.raw), parse_small=partial(_stdlib_addresses, h))
             for spec in candidates:
                 try:
                     result.append(normalize_address(clean(spec)))
@@ -301,7 +303,12 @@ class ParsedMessage:
             if counts.get(lower, 0) > 1:
                 found.append(f"{name} header appears {counts[lower]} times; RFC 5322 3.6 allows it once")
         for h in self._headers:
-            if h.error:
+            if h.too_long:
+                found.append(
+                    f"header {h.name}: {len(h.raw):,} characters, over {LONG_FIELD_CHARS:,}; "
+                    "read with the kit's linear reader instead of the stdlib's RFC 5322 parser"
+                )
+            elif h.error:
                 found.append(f"header {h.name}: the stdlib parser failed on it ({h.error}); read leniently")
             elif h.obj is not None:
                 for d in h.obj.defects:
@@ -350,6 +357,16 @@ class ParsedMessage:
             "size": len(self.raw),
             "defects": len(self.defects),
         }
+
+
+def _stdlib_addresses(h: Header) -> list[str]:
+    """The addr-specs of one short address field through ``email.policy.default``; compat32 if that fails."""
+    try:
+        if h.obj is None or not hasattr(h.obj, "addresses"):
+            raise ValueError(h.error or "not an address header object")
+        return [a.addr_spec for a in h.obj.addresses]
+    except Exception:  # stdlib raised: fall back to the lenient compat32 reader
+        return [addr for _, addr in _safe_getaddresses(unfold(h.raw))]
 
 
 def _safe_getaddresses(value: str) -> list[tuple[str, str]]:

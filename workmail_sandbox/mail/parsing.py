@@ -19,6 +19,7 @@ from __future__ import annotations
 import email.message
 import os
 import re
+import stat
 from email import policy as _policy
 from email.parser import BytesHeaderParser, BytesParser
 from pathlib import Path
@@ -28,7 +29,7 @@ from workmail_sandbox.errors import MessageParseError
 from .headers import END_OF_HEADERS
 from .message import ParsedMessage
 
-__all__ = ["MAX_MESSAGE_BYTES", "MessageSource", "parse_message", "read_eml"]
+__all__ = ["MAX_HEADER_BYTES", "MAX_MESSAGE_BYTES", "MessageSource", "parse_message", "read_eml", "read_regular_file"]
 
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 """Default size cap, in bytes, for one message (40 MiB).
@@ -37,8 +38,21 @@ WorkMail's own message size limit is 25 MB (the WorkMail quotas page; not
 re-checked for this kit). That limit counts attachments before transfer
 encoding; base64 makes them a third bigger, so a 25 MB message can be about
 34 MB on the wire. 40 MiB also matches the largest message SES v2 and SMTP
-accept (40 MB after base64 encoding, SES quotas page). Anything larger cannot
-be WorkMail mail, and refusing it early keeps a wrong file from eating memory.
+accept ("40 MB per message (after base64 encoding)",
+https://docs.aws.amazon.com/ses/latest/dg/quotas.html). Anything larger cannot
+be WorkMail mail, and refusing it early keeps a wrong file from eating memory:
+:func:`read_eml` checks it with ``stat`` before opening the file.
+"""
+
+MAX_HEADER_BYTES = 8 * 1024 * 1024
+"""Default cap, in bytes, for the top-level header block of one message (8 MiB).
+
+The kit's choice: no AWS page gives a header limit (Postfix's ``header_size_limit``
+defaults to 100 KB). 8 MiB keeps synthetic corpora readable (a 100,000-recipient To
+field is about 3.5 MB) while bounding the work: every reader of a long field is
+linear (fields over 16 KB never reach the stdlib's quadratic RFC 5322 parser, see
+:data:`~workmail_sandbox.mail.headers.LONG_FIELD_CHARS`), so a header block at the
+cap costs a few seconds. Checked before the stdlib parser runs.
 """
 
 # A first line a message can start with: a field name (RFC 7230 token chars,
@@ -101,6 +115,17 @@ def _check_is_mail(data: bytes, *, from_str: bool) -> bytes:
     return data
 
 
+def _check_header_block(raw: bytes, limit: int) -> None:
+    """Refuse a top-level header block over ``limit`` bytes; looks at ``limit`` + 2 bytes at most."""
+    if len(raw) <= limit:
+        return
+    if END_OF_HEADERS.search(raw, 0, limit + 2) is None:
+        raise MessageParseError(
+            f"The header block is over the {limit:,}-byte limit (no blank line ends it within {limit:,} bytes).",
+            fix="Check that this is a mail message, or pass a larger max_header_bytes (or None) to parse_message.",
+        )
+
+
 def _parse_headers_only(raw: bytes) -> email.message.EmailMessage:
     """BytesHeaderParser on the header block only, the rest attached as the text payload.
 
@@ -123,6 +148,7 @@ def parse_message(
     *,
     headers_only: bool = False,
     max_bytes: int | None = MAX_MESSAGE_BYTES,
+    max_header_bytes: int | None = MAX_HEADER_BYTES,
 ) -> ParsedMessage:
     """Parse one message from bytes, str, a path or a stdlib Message.
 
@@ -130,10 +156,12 @@ def parse_message(
     cheaper; enough to build a WorkMail event) and then refuses body access.
     A str is the message text (encoded as UTF-8); to read a file pass a path.
     A Message is serialised with ``as_bytes()`` and parsed again, so the view
-    is a snapshot of exactly those bytes. ``max_bytes=None`` lifts the size cap.
+    is a snapshot of exactly those bytes. ``max_bytes=None`` lifts the size cap;
+    ``max_header_bytes`` caps the top-level header block (:data:`MAX_HEADER_BYTES`),
+    ``None`` lifts it.
     """
     if isinstance(data, os.PathLike):
-        return read_eml(data, headers_only=headers_only, max_bytes=max_bytes)
+        return read_eml(data, headers_only=headers_only, max_bytes=max_bytes, max_header_bytes=max_header_bytes)
     if isinstance(data, email.message.Message):
         try:
             raw = data.as_bytes()
@@ -155,6 +183,8 @@ def parse_message(
             fix="Check that this is the right file, or pass a larger max_bytes (or None) to parse_message.",
         )
     raw = _check_is_mail(raw, from_str=from_str)
+    if max_header_bytes is not None:
+        _check_header_block(raw, max_header_bytes)
     try:
         message: email.message.EmailMessage = (
             _parse_headers_only(raw) if headers_only else BytesParser(policy=_policy.default).parsebytes(raw)
@@ -177,34 +207,80 @@ def read_eml(
     *,
     headers_only: bool = False,
     max_bytes: int | None = MAX_MESSAGE_BYTES,
+    max_header_bytes: int | None = MAX_HEADER_BYTES,
 ) -> ParsedMessage:
-    """Read and parse one .eml file; errors name the file."""
+    """Read and parse one .eml file; errors name the file.
+
+    The file is checked with ``stat`` before it is opened: only a regular file is read
+    (a FIFO, a device such as ``/dev/zero`` or a socket is refused without opening it),
+    and one over ``max_bytes`` is refused unread. At most ``max_bytes`` + 1 bytes are
+    read, so a file that grows after the check is refused too.
+    """
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise IsADirectoryError(21, "is a directory")
-        if max_bytes is not None and size > max_bytes:
-            raise MessageParseError(
-                f"{p}: the file is {size:,} bytes, over the {max_bytes:,}-byte limit (WorkMail's own limit is 25 MB).",
-                fix="Check that this is the right file, or pass a larger max_bytes (or None).",
-            )
-        data = p.read_bytes()
-    except FileNotFoundError as exc:
-        raise MessageParseError(
-            f"{p}: no such file.", fix="Check the path; relative paths start from the notebook's folder."
-        ) from exc
-    except IsADirectoryError as exc:
-        raise MessageParseError(
-            f"{p} is a folder, not an .eml file.", fix="Use iter_messages(folder) to read every message in it."
-        ) from exc
-    except OSError as exc:
-        raise MessageParseError(
-            f"{p}: cannot read the file ({exc.strerror or exc}).", fix="Check the file's permissions."
-        ) from exc
+        data = read_regular_file(p, max_bytes, what="message")
+    except MessageParseError as exc:
+        raise MessageParseError(f"{p}: {exc.problem}", fix=exc.fix) from None
     if not data or data.isspace():
         raise MessageParseError(f"{p}: the file is empty.", fix="Check that the file was written completely.")
     try:
-        return parse_message(data, headers_only=headers_only, max_bytes=max_bytes)
+        return parse_message(data, headers_only=headers_only, max_bytes=max_bytes, max_header_bytes=max_header_bytes)
     except MessageParseError as exc:
         raise MessageParseError(f"{p}: {exc.problem}", fix=exc.fix) from exc
+
+
+def read_regular_file(path: str | os.PathLike[str], max_bytes: int | None, *, what: str = "file") -> bytes:
+    """The bytes of ``path``, read only if ``stat`` says it is a regular file of at most ``max_bytes``.
+
+    Raises :class:`MessageParseError` (without the path; callers add it) for a missing
+    file, a folder, a FIFO, a device or a socket (never opened, so a FIFO cannot
+    block), a file over the limit (never read), and a file that grew past it while
+    being read (at most ``max_bytes`` + 1 bytes are read).
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise MessageParseError(
+                "is a folder, not a file.", fix="Use iter_messages(folder) to read every message in it."
+            )
+        if not stat.S_ISREG(st.st_mode):
+            kind = _FILE_KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+            raise MessageParseError(
+                f"is a {kind}, not a regular file; only regular files are read.",
+                fix="Save the content to a regular file first (a FIFO or device could block or never end).",
+            )
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise MessageParseError(
+                f"the file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit for a {what}"
+                + (" (WorkMail's own limit is 25 MB)." if what == "message" else "."),
+                fix="Check that this is the right file, or pass a larger max_bytes (or None).",
+            )
+        with p.open("rb") as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise MessageParseError(
+            "no such file.", fix="Check the path; relative paths start from the notebook's folder."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise MessageParseError(
+            "is a folder, not a file.", fix="Use iter_messages(folder) to read every message in it."
+        ) from exc
+    except OSError as exc:
+        raise MessageParseError(
+            f"cannot read the file ({exc.strerror or exc}).", fix="Check the file's permissions."
+        ) from exc
+    if max_bytes is not None and len(data) > max_bytes:
+        raise MessageParseError(
+            f"the file grew past the {max_bytes:,}-byte limit for a {what} while it was read.",
+            fix="Wait until the file is written completely, or pass a larger max_bytes (or None).",
+        )
+    return data
+
+
+_FILE_KINDS = {
+    stat.S_IFIFO: "FIFO (named pipe)",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+}

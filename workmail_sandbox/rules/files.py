@@ -11,12 +11,24 @@ handling behind ``RuleSet.from_file`` and ``RuleSet.to_file``.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import RuleError
 from ._messages import _suggest
+
+MAX_RULE_FILE_BYTES = 256 * 1024
+"""Largest rule file read (256 KiB; the kit's choice), checked with ``stat`` before reading.
+
+WorkMail allows 250 sender patterns per rule and 1,000 per organization
+(docs/aws-behaviour.md §4.4); a rule set at those quotas is well under 100 KB of YAML
+or JSON. Reading YAML costs about 3 s per MB with libyaml and 11 s per MB without, so
+the cap keeps ``test-rule`` under a second or two.
+"""
+MAX_RULE_FILE_DEPTH = 32
+"""Deepest nesting of lists and mappings in a rule file (the kit's choice; the format nests four)."""
 
 _RULE_KEYS = (
     "name", "senders", "recipients", "action", "function_arn", "synchronous",
@@ -59,7 +71,22 @@ def _read_rule_file(p: Path) -> Any:
             fix="rename the file with one of those extensions, matching its content",
         )
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a FIFO or device?)"
+            raise RuleError(
+                f"{p}: {what}; rule files are read only from regular files.", fix="name a .json or .yaml file"
+            )
+        if st.st_size > MAX_RULE_FILE_BYTES:
+            raise RuleError(
+                f"{p}: the file is {st.st_size:,} bytes, over the {MAX_RULE_FILE_BYTES:,}-byte limit for a rule file.",
+                fix="check that this is the right file; a rule set of the organization's full quota is far smaller",
+            )
+        with p.open("rb") as handle:
+            raw = handle.read(MAX_RULE_FILE_BYTES + 1)
+        if len(raw) > MAX_RULE_FILE_BYTES:
+            raise RuleError(f"{p}: the file grew past the {MAX_RULE_FILE_BYTES:,}-byte limit while it was read.")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise RuleError(f"{p}: no such file.", fix="check the path (data/rules/ holds the examples)") from None
     except UnicodeDecodeError as error:
@@ -89,8 +116,12 @@ def _write_rule_file(data: dict[str, Any], p: Path) -> None:
 
 
 def _parse_json(text: str, path: Path) -> Any:
+    from ..events.serialization import JSONLimitError, load_json
+
     try:
-        return json.loads(text)
+        return load_json(text, max_bytes=None, max_depth=MAX_RULE_FILE_DEPTH)
+    except JSONLimitError as error:
+        raise RuleError(f"{path}: {error.problem}", fix=error.fix) from None
     except json.JSONDecodeError as error:
         raise RuleError(
             f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}).",
@@ -99,10 +130,24 @@ def _parse_json(text: str, path: Path) -> Any:
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
+    """``yaml.safe_load`` without aliases, and with bounded nesting.
+
+    Aliases are what make a "billion laughs" file: nine anchors of nine aliases each
+    expand 400 bytes into gigabytes. A rule file has no use for them, so the composed
+    node graph (where an alias is the anchored node shared, not copied) is checked
+    first for aliases and depth, without recursion, and only then constructed.
+    Also, ``*`` at the start of an unquoted pattern is an alias in YAML, which the
+    error explains. libyaml (``CSafeLoader``) is used when PyYAML has it.
+    """
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+        root = yaml.compose(text, Loader=loader)
+        if root is None:
+            return None
+        _check_yaml_nodes(root, path)
+        return loader(text).construct_document(root)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -112,3 +157,40 @@ def _parse_yaml(text: str, path: Path) -> Any:
         else:
             fix = "fix the YAML there (indentation and ':' after each key are the usual causes)"
         raise RuleError(f"{path}: not valid YAML ({at}{problem}).", fix=fix) from None
+    except RecursionError:
+        raise RuleError(
+            f"{path}: the YAML nests too deeply to read.", fix="a rule file nests four levels; check the file"
+        ) from None
+
+
+def _check_yaml_nodes(root: Any, path: Path) -> None:
+    """Refuse aliases (a node reached twice) and nesting over :data:`MAX_RULE_FILE_DEPTH`.
+
+    An anchor nobody refers to is harmless and passes; the first alias is refused,
+    so no expansion ever happens. The walk uses a stack, not recursion.
+    """
+    import yaml
+
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        mark = node.start_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        if id(node) in seen:  # an alias: the composer shares the anchored node
+            raise RuleError(
+                f"{path}: YAML anchors and aliases (&name, *name) are not allowed in rule files ({where}).",
+                fix="write each value out; a pattern that starts with '*' must be quoted: \"*\" or \"*.example.com\"",
+            )
+        seen.add(id(node))
+        if depth > MAX_RULE_FILE_DEPTH:
+            raise RuleError(
+                f"{path}: the YAML nests more than {MAX_RULE_FILE_DEPTH} levels deep ({where}).",
+                fix="a rule file nests four levels; check the file",
+            )
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
