@@ -263,3 +263,65 @@ def test_doctor_says_how_to_get_the_widget_extension_when_jupyterlab_cannot_find
     (tmp_path / "@jupyter-widgets" / "jupyterlab-manager" / "package.json").write_text("{}")
     assert doctor._widget_extension_check().ok
 
+
+
+# replay --no-network -----------------------------------------------------------------------------
+
+_PROBE = '''
+import json, os, subprocess, sys
+
+def handle(event, context):
+    code = "import socket; socket.create_connection(('127.0.0.1', %d), timeout=2); print('connected')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    with open(%r, "a") as out:
+        out.write("connected\\n" if "connected" in done.stdout else "refused\\n")
+    return {"actions": [{"allRecipients": True, "action": {"type": "DEFAULT"}}]}
+'''
+
+
+def _replay_with_probe(tmp_path, *extra):
+    """Replay one message through a function whose subprocess connects to a loopback server of ours."""
+    import socket
+    import threading
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    server = socket.create_server(("127.0.0.1", 0))
+    threading.Thread(target=lambda: [server.accept() for _ in range(4)], daemon=True).start()
+    probe_out = tmp_path / "probe.txt"
+    function = tmp_path / "probe.py"
+    function.write_text(_PROBE % (server.getsockname()[1], str(probe_out)))
+    corpus = tmp_path / "mail"
+    corpus.mkdir(exist_ok=True)
+    (corpus / "one.eml").write_bytes((root / "data" / "emails" / "01-plain-inbound.eml").read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "workmail_sandbox.cli", "replay", str(corpus), "--rules",
+         str(root / "data" / "rules" / "run-lambda-sync.json"), "--function", f"{function}:handle",
+         "--no-progress", *extra],
+        capture_output=True, text=True, timeout=300,
+    )
+    server.close()
+    return done, (probe_out.read_text() if probe_out.exists() else "")
+
+
+def test_replay_no_network_cuts_off_even_a_functions_subprocesses(tmp_path):
+    from workmail_sandbox.network import can_isolate_network
+
+    if not can_isolate_network():
+        done = subprocess.run(
+            [sys.executable, "-m", "workmail_sandbox.cli", "replay", "data/emails", "--rules", "x", "--no-network"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode != 0 and "unshare -rn failed" in done.stderr
+        assert "Traceback" not in done.stderr
+        return
+    # The in-process guard lets loopback through and cannot see a subprocess: it connects.
+    done, probe = _replay_with_probe(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert probe == "connected\n"
+    (tmp_path / "probe.txt").unlink()
+    # In a network namespace of its own nothing connects, not even to this machine's loopback server.
+    done, probe = _replay_with_probe(tmp_path, "--no-network")
+    assert done.returncode == 0, done.stderr
+    assert "1 routed, 0 failed" in done.stdout
+    assert probe == "refused\n"

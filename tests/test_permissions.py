@@ -272,3 +272,18 @@ def test_an_explicit_deny_is_named_as_such(workmail_sandbox):
     refused = _role_decision(arn)
     assert not refused.allowed and "with an explicit deny in an identity-based policy" in refused.reason
     assert _role_decision(arn, "PutRawMessageContent").allowed
+
+
+def test_a_bucket_policy_over_s3s_20_kb_limit_is_refused():
+    """S3 limits bucket policies to 20 KB (aws-behaviour, bounded input); WorkMail cannot read under one."""
+    statements = [{
+        "Sid": f"S{n}", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::updated-email/prefix-{n}/*",
+    } for n in range(200)]
+    big = json.loads(json.dumps(workmail_bucket_policy(
+        "updated-email", organization_id=ORG, account_id=ACCOUNT, region=REGION)))
+    big["Statement"] += statements
+    text = json.dumps(big)
+    assert len(text.encode()) > 20 * 1024
+    refused = _bucket_read(text)
+    assert not refused.allowed and "cannot be read" in refused.reason and "20" in refused.reason

@@ -225,6 +225,17 @@ def test_an_endpoint_variable_set_inside_the_sandbox_is_ignored(fresh, listener)
     assert listener.connections == 0
 
 
+def test_an_endpoint_variable_set_inside_the_sandbox_does_not_outlive_it(fresh, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:1")  # the user's own: restored on stop
+    sbx.start()
+    assert "AWS_ENDPOINT_URL_SQS" not in os.environ
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = "http://127.0.0.1:2"  # set by code running in the sandbox
+    sbx.stop()
+    assert "AWS_ENDPOINT_URL_LAMBDA" not in os.environ
+    assert os.environ["AWS_ENDPOINT_URL_SQS"] == "http://127.0.0.1:1"
+
+
 def test_aws_files_in_home_are_not_read_by_boto3(fresh, monkeypatch, tmp_path):
     (tmp_path / ".aws").mkdir()
     (tmp_path / ".aws" / "credentials").write_text(

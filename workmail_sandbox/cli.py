@@ -161,7 +161,27 @@ def _cmd_test_rule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Set in the environment of a command already running without a network (``--no-network``).
+_ISOLATED_ENV = "WORKMAIL_SANDBOX_NO_NETWORK"
+
+
+def _run_without_network(args: argparse.Namespace) -> int:
+    """Run this same command line again in a network namespace of its own; its exit status."""
+    import os
+    import subprocess
+
+    from .network import without_network
+
+    command = without_network([sys.executable, "-m", "workmail_sandbox.cli", *args.argv])
+    done = subprocess.run(command, env={**os.environ, _ISOLATED_ENV: "1"}, check=False)
+    return done.returncode
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
+    import os
+
+    if args.no_network and os.environ.get(_ISOLATED_ENV) != "1":
+        return _run_without_network(args)
     from .replay import SAMPLE_DOMAINS, ReplayCounts, escape_surrogates
     from .replay_folder import replay_folder
 
@@ -321,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--direction", choices=["auto", "inbound", "outbound"], default="auto")
     replay.add_argument("--no-progress", action="store_true")
+    replay.add_argument(
+        "--no-network", action="store_true",
+        help="run the replay in a network namespace of its own (Linux, unshare -rn), so that nothing it "
+        "starts, subprocesses and C code included, can reach a network (docs/safety.md)",
+    )
     replay.epilog = EXIT_CODES + (
         "replay: 0 when every message was routed; 1 when any could not be read, parsed, routed or written\n"
         "  (its row says why: columns error_stage and error), or a bad option or output path;\n"
@@ -340,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workmail-sandbox`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "event" and args.direction == "inbound" and not args.org_domain:
         parser.error(
             "inbound events list only recipients in the organization's domains: "

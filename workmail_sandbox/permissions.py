@@ -126,7 +126,10 @@ def workmail_invoke_decision(function_arn: str, *, organization_arn: str, region
         return InvokeCheck(
             False, f"the function {name} has no resource-based policy, so WorkMail may not invoke it: {add_permission}"
         )
-    document = json.loads(policy)
+    try:
+        document = parse_policy(policy, name=f"resource-based policy of {name}", kind="lambda")
+    except PolicyError as error:
+        return InvokeCheck(False, f"the function's policy cannot be read: {error}")
     resource = function_arn if match else fn.function_arn
     request = Request(
         "lambda:InvokeFunction",
@@ -323,6 +326,7 @@ def workmail_bucket_read_decision(
         policy = parse_policy(
             policy_text.decode("utf-8") if isinstance(policy_text, (bytes, bytearray)) else policy_text,
             name=f"bucket policy of {bucket}",
+            kind="s3-bucket",
         )
     except (PolicyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return AccessCheck(False, f"the bucket policy of {bucket} cannot be read: {exc} {fix}")

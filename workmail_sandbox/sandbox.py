@@ -339,6 +339,9 @@ class Sandbox:
         boto3.DEFAULT_SESSION = None
 
     def _restore_environment(self) -> None:
+        # a managed-prefix variable set while the sandbox ran (by function code, say) did not exist before
+        for key in _managed_env_keys():
+            self._saved_env.setdefault(key, None)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import MessageParseError, SandboxError
 from ..mail import ParsedMessage, normalize_address, parse_message
+from ..mail.addresses import plain_address_list
 
 __all__ = ["HeaderFacts", "header_facts", "to_raw"]
 
@@ -46,25 +47,6 @@ def to_raw(message: Any) -> tuple[bytes, ParsedMessage]:
 _LINESEP = re.compile(r"\r\n|\r|\n")
 _ADDRESS_FIELDS = ("from", "sender", "to", "cc", "bcc")
 _TOKEN_FIELDS = ("message-id", "return-path", "x-ses-spam-verdict", "x-ses-virus-verdict")
-#: One plain list item: ``Name <local@domain>`` (a name with no quote, comma, ``@`` or angle bracket) or a
-#: bare ``local@domain``. Anything else goes to ``email.utils.getaddresses``.
-_ADDR = r"[^<>\s\",;:\\()]+@[^<>\s\",;:\\()]+"
-_SIMPLE_ITEM = re.compile(rf"\s*(?:[^<>\",@;:\\()]*<({_ADDR})>|({_ADDR}))\s*")
-
-
-def _simple_addresses(text: str) -> list[str] | None:
-    """The addr-specs of a plain address list, or None when it is not that plain."""
-    out = []
-    for item in text.split(","):
-        match = _SIMPLE_ITEM.fullmatch(item)
-        if match is None:
-            if item.strip():
-                return None
-            continue
-        out.append(match.group(1) or match.group(2))
-    return out
-
-
 @dataclass(frozen=True)
 class HeaderFacts:
     """What rules, events and delivery need from the header fields, read once from their raw values."""
@@ -97,16 +79,14 @@ def header_facts(parsed: ParsedMessage) -> HeaderFacts:
     Reading a field through ``email.policy.default`` costs a header class
     built per call, and an address field the full RFC 5322 grammar (about
     0.3 ms per address: a 300-recipient message costs more than parsing the
-    whole message). The raw values are read here once; plain tokens
-    (Message-ID, verdicts) need no decoding.
-
-    ``email.policy.default`` parses an address header with the full RFC 5322
-    grammar (about 0.3 ms per address): a 300-recipient message costs more
-    than parsing the whole message. The raw field values are read here with
-    ``email.utils.getaddresses`` instead, and any field the fast reader might
-    read differently (a group, a backslash, an entry that is not an address)
-    falls back to :class:`ParsedMessage`'s own reading, so the result is the
-    same (checked on the sample mail and 3,000 generated messages).
+    whole message). The raw values are read here once: plain address lists
+    with :func:`workmail_sandbox.mail.addresses.plain_address_list` (the
+    reader :class:`ParsedMessage` uses too), other simple fields with
+    ``email.utils.getaddresses``; a field either might read differently (a
+    group, a backslash, an entry that is not an address) falls back to
+    :class:`ParsedMessage`'s own reading, so the result is the same (a
+    property test compares them). Plain tokens (Message-ID, verdicts) need no
+    decoding.
     """
     raw: dict[str, list[str]] = {}
     tokens: dict[str, str] = {}
@@ -129,7 +109,7 @@ def header_facts(parsed: ParsedMessage) -> HeaderFacts:
             if ":" in text or "\\" in text or ";" in text:
                 usable = False
                 break
-            simple = _simple_addresses(text)
+            simple = plain_address_list(text)
             pairs = [("", a) for a in simple] if simple is not None else email.utils.getaddresses([text])
             for _, addr in pairs:
                 if not addr:
