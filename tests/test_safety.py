@@ -318,7 +318,7 @@ def test_snapshots_hold_no_open_files_once_released_or_dropped(fresh, monkeypatc
     fds_before = len(os.listdir("/proc/self/fd"))
     files_before = _temp_files()
 
-    for _ in range(300):  # dropped at once: each closes its file
+    for _ in range(2000):  # dropped at once: each closes its file
         sb.snapshot()
     assert _temp_files() == files_before
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
