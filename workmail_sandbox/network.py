@@ -61,6 +61,9 @@ class BlockedAttempt:
 class NetworkGuard:
     """Patches Python's socket layer; ``install``/``uninstall`` are idempotent."""
 
+    #: The guard installed in this process (one at a time: the socket layer is global).
+    _current: NetworkGuard | None = None
+
     def __init__(self) -> None:
         self.attempts: list[BlockedAttempt] = []
         self._lock = threading.Lock()
@@ -69,6 +72,24 @@ class NetworkGuard:
     @property
     def installed(self) -> bool:
         return bool(self._originals)
+
+    @classmethod
+    def current(cls) -> NetworkGuard | None:
+        """The guard installed in this process, or None."""
+        return cls._current
+
+    def state(self) -> dict[str, Any]:
+        """What :meth:`uninstall` needs to put the socket layer back (opaque; see :meth:`reinstate`)."""
+        return self._originals
+
+    def reinstate(self, state: dict[str, Any]) -> None:
+        """Count as installed again with ``state`` from :meth:`state`, after code called :meth:`uninstall`.
+
+        The caller has put the guard's socket functions back; this only restores the
+        bookkeeping, so that the sandbox's own ``uninstall()`` at stop undoes them.
+        """
+        self._originals = state
+        NetworkGuard._current = self
 
     def _refuse(self, kind: str, target: Any) -> None:
         text = target if isinstance(target, str) else repr(target)
@@ -180,6 +201,7 @@ class NetworkGuard:
         self._originals = {"_all": originals}
         for target, name, value in replacements:
             setattr(target, name, value)
+        NetworkGuard._current = self
 
     def uninstall(self) -> None:
         if not self.installed:
@@ -190,6 +212,8 @@ class NetworkGuard:
             else:
                 setattr(target, name, value)
         self._originals = {}
+        if NetworkGuard._current is self:
+            NetworkGuard._current = None
 
 
 # Whole-process isolation, for what the guard cannot see (docs/safety.md) ---------------------

@@ -40,15 +40,8 @@ _SOCKET_ATTRIBUTES: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
 
 
 def network_guard() -> NetworkGuard | None:
-    """The installed :class:`NetworkGuard`, found through the ``socket.getaddrinfo`` it wraps."""
-    for cell in getattr(socket.getaddrinfo, "__closure__", None) or ():
-        try:
-            value = cell.cell_contents
-        except ValueError:  # pragma: no cover - an empty cell
-            continue
-        if isinstance(value, NetworkGuard):
-            return value
-    return None
+    """The installed :class:`NetworkGuard`, if any."""
+    return NetworkGuard.current()
 
 
 def _socket_state() -> dict[tuple[int, str], Any]:
@@ -68,7 +61,7 @@ class Hooks:
         self.socket_state = _socket_state()
         guard = network_guard()
         self.guard = guard
-        self.guard_state = getattr(guard, "_originals", None) if guard is not None else None
+        self.guard_state = guard.state() if guard is not None else None
         self.client = _moto.client_hooks()
         self.invoke_methods = _moto.lambda_invoke_methods()
         self.active = STATE.active
@@ -88,7 +81,7 @@ class Hooks:
                     else:
                         setattr(owner, name, value)
             if self.guard is not None and not self.guard.installed and self.guard_state:
-                self.guard._originals = self.guard_state  # uninstall() at stop() undoes it again
+                self.guard.reinstate(self.guard_state)  # so that uninstall() at stop() undoes it again
         client = _moto.restore_client_hooks(self.client)
         handler_lists = [label for label in client if label.endswith("HANDLERS") or label == "kit handlers"]
         factories = [label for label in client if "." in label and label not in handler_lists]
