@@ -24,6 +24,7 @@ import uuid
 
 import boto3
 from botocore.exceptions import ClientError
+
 from utils import is_external, parse_domains, tag_subject
 
 logger = logging.getLogger()
