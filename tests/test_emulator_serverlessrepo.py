@@ -369,9 +369,14 @@ def test_create_cloud_formation_template_for_an_unknown_app(aws):
 # The rest ----------------------------------------------------------------------------------------
 
 
-def test_operations_not_emulated_fail_loudly(aws):
-    with pytest.raises(SandboxError, match="CreateApplication"):
+def test_operations_not_emulated_are_a_client_error_naming_them(aws):
+    with pytest.raises(aws.sar.exceptions.ClientError) as info:
         aws.sar.create_application(Author="me", Description="d", Name="n")
+    error = info.value.response
+    assert error["Error"]["Code"] == "NotImplemented"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "serverlessrepo.CreateApplication" in error["Error"]["Message"]
+    assert "docs/coverage.md" in error["Error"]["Message"]
 
 
 def test_every_emulated_operation_is_a_botocore_operation():

@@ -497,3 +497,36 @@ def test_lambda_invoke_methods_are_read_and_put_back():
         assert _moto.lambda_invoke_methods() == saved
     finally:
         LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]
+
+
+def test_moto_gaps_become_client_error_not_implemented():
+    """moto raises NotImplementedError for an action it lacks and answers 404 'Not yet implemented'
+    for a service it does not mock; the needs-retry hook turns both into ClientError NotImplemented."""
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    assert _moto.moto_gap_as_client_error(response=None, caught_exception=None, operation=None) is None
+    with mock_aws():
+        comprehend = boto3.client("comprehend", region_name="us-east-1")
+        translate = boto3.client("translate", region_name="us-east-1")
+        with pytest.raises(NotImplementedError, match="has not been implemented"):
+            comprehend.detect_dominant_language(Text="hello")  # BaseResponse.call_action
+        with pytest.raises(ClientError, match=r"\(404\).*Not yet implemented"):
+            translate.translate_text(Text="hi", SourceLanguageCode="en", TargetLanguageCode="fr")
+        for client in (comprehend, translate):
+            client.meta.events.register("needs-retry", _moto.moto_gap_as_client_error)
+        for call, service, operation in [
+            (lambda: comprehend.detect_dominant_language(Text="hello"), "comprehend", "DetectDominantLanguage"),
+            (
+                lambda: translate.translate_text(Text="hi", SourceLanguageCode="en", TargetLanguageCode="fr"),
+                "translate",
+                "TranslateText",
+            ),
+        ]:
+            with pytest.raises(ClientError) as info:
+                call()
+            error = info.value.response
+            assert error["Error"]["Code"] == "NotImplemented", "BotocoreStubber / call_action changed their answer"
+            assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
+            assert f"{service}.{operation}" in error["Error"]["Message"]

@@ -152,11 +152,15 @@ def test_loopback_stays_open(fresh):
 
 
 def test_an_unemulated_aws_call_never_leaves_the_machine(fresh):
-    """docs/moto.md §4: unknown services get moto's canned 404, not the network."""
+    """docs/moto.md §4: unknown services get moto's canned 404, not the network; the kit turns it
+    into an AWS-shaped ClientError that names the operation."""
+    from botocore.exceptions import ClientError
+
     sb = sbx.start()
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ClientError) as info:
         sb.client("appflow").list_flows()
-    assert "Not yet implemented" in str(info.value) or "404" in str(info.value)
+    assert info.value.response["Error"]["Code"] == "NotImplemented"
+    assert "appflow.ListFlows cannot run offline" in str(info.value)
     assert sb.network.attempts == []
 
 

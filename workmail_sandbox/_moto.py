@@ -938,3 +938,58 @@ def restore_lambda_invoke_methods(saved: tuple[Any, Any]) -> bool:
     LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]
     LambdaResponse.invoke = saved[1]  # type: ignore[method-assign]
     return True
+
+
+# Operations moto does not implement ------------------------------------------------------------
+
+#: The error the kit answers for an operation moto does not implement (S3 answers unsupported features so).
+MOTO_GAP_CODE = "NotImplemented"
+MOTO_GAP_STATUS = 501
+
+
+def _moto_gap_error(operation: Any, what: str) -> Any:
+    """botocore's ClientError for ``operation`` (an OperationModel), moto lacking ``what``."""
+    import moto
+    from botocore.exceptions import ClientError
+
+    service = operation.service_model.service_name
+    message = (
+        f"{service}.{operation.name} cannot run offline: the sandbox's offline AWS (moto {moto.__version__}) "
+        f"{what}. Fix: run this call against a real AWS account (aws mode), or keep it out of the code you "
+        "run in the sandbox."
+    )
+    return ClientError(
+        {
+            "Error": {"Code": MOTO_GAP_CODE, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": MOTO_GAP_STATUS, "HTTPHeaders": {}, "RetryAttempts": 0},
+        },
+        operation.name,
+    )
+
+
+@_touchpoint(
+    "moto.core.responses.BaseResponse.call_action (NotImplementedError) / "
+    "moto.core.botocore_stubber.BotocoreStubber.process_request (404 'Not yet implemented')",
+    "how moto answers an action of a mocked service it lacks, and a service it does not mock: a needs-retry "
+    "hook turns both into botocore's ClientError NotImplemented (HTTP 501), which function code catches",
+)
+def moto_gap_as_client_error(
+    response: Any = None, caught_exception: BaseException | None = None, operation: Any = None, **_: Any
+) -> None:
+    """A botocore ``needs-retry`` handler: raise ClientError NotImplemented where moto has no answer.
+
+    moto raises a Python ``NotImplementedError`` from its before-send stubber for an
+    action it lacks (botocore hands it to ``needs-retry`` as ``caught_exception``), and
+    answers a service it does not mock with HTTP 404 and the body "Not yet
+    implemented" (``response``). Anything else passes (returns None: no retry decided here).
+    """
+    if operation is None:
+        return None
+    if isinstance(caught_exception, NotImplementedError):
+        raise _moto_gap_error(operation, "does not implement this operation") from caught_exception
+    if caught_exception is None and isinstance(response, tuple) and response:
+        http = response[0]
+        if getattr(http, "status_code", None) == 404 and getattr(http, "content", b"") == b"Not yet implemented":
+            service = operation.service_model.service_name
+            raise _moto_gap_error(operation, f"does not emulate the {service} service at all")
+    return None

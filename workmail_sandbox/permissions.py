@@ -4,7 +4,8 @@
   (:func:`workmail_may_invoke`; the Lambda resource policy, ``aws:SourceArn`` and
   ``aws:SourceAccount``, the same Region and account; docs/aws-behaviour.md §2.2);
 * may a function's execution role call the Message Flow API on a message?
-  (:func:`message_flow_role_decision`; docs/aws-behaviour.md §3.2);
+  (:func:`message_flow_role_decision`; docs/aws-behaviour.md §3.2), or a WorkMail
+  operation on an organization? (:func:`workmail_role_decision`);
 * may WorkMail read an updated message from S3 under the bucket's policy?
   (:func:`workmail_bucket_read_decision`), and the policy that lets it
   (:func:`workmail_bucket_policy`; docs/aws-behaviour.md §3.3).
@@ -38,6 +39,7 @@ __all__ = [
     "workmail_bucket_read_decision",
     "workmail_invoke_decision",
     "workmail_may_invoke",
+    "workmail_role_decision",
 ]
 
 _ORGANIZATION_ARN = re.compile(
@@ -217,35 +219,41 @@ def _role_policies(role_arn: str, account: str, partition: str) -> list[Policy] 
     return [parse_policy(document, name=name) for name, document in documents]
 
 
-def message_flow_role_decision(
-    role_arn: str, *, function_name: str, operation: str, message_arn: str, account: str, region: str
+def _role_decision(
+    role_arn: str,
+    *,
+    function_name: str,
+    action: str,
+    resource: str,
+    account: str,
+    region: str,
+    resource_kind: str,
+    service: str,
+    fix: str,
 ) -> AccessCheck:
-    """May a function whose execution role is ``role_arn`` call a Message Flow operation on a message?
+    """May the execution role ``role_arn`` of ``function_name`` call ``action`` on ``resource``?
 
-    ``operation`` is ``GetRawMessageContent`` or ``PutRawMessageContent``. The
-    role's identity-based policies (inline and attached managed ones) must
-    allow ``workmailmessageflow:<operation>`` on the message ARN
-    (docs/aws-behaviour.md §3.2); the Message Flow API has no resource
-    policies, so a role of another account is never allowed. When refused,
-    ``reason`` is the AccessDeniedException message, as IAM words it, with
-    the sandbox's explanation and the fix in parentheses.
+    The role's identity-based policies (inline and attached managed ones) must
+    allow it; the services asked here have no resource policies, so a role of
+    another account is never allowed. When refused,
+    ``reason`` is the AccessDeniedException message as IAM words it, then the
+    sandbox's explanation and ``fix`` in parentheses.
     """
-    action = f"workmailmessageflow:{operation}"
     match = _ROLE_ARN.fullmatch(role_arn)
     role_name = match["name"] if match else role_arn.rsplit("/", 1)[-1]
     role_account = match["account"] if match else account
     who = f"arn:aws:sts::{role_account}:assumed-role/{role_name}/{function_name}"
     denied = (
-        f"User: {who} is not authorized to perform: {action} on resource: {message_arn} "
+        f"User: {who} is not authorized to perform: {action} on resource: {resource} "
         f"because no identity-based policy allows the {action} action"
     )
     if role_account != account:
         return AccessCheck(
             False,
             (
-                f"{denied}. (Sandbox: the role is in account {role_account}, the message in "
-                f"{account}; the Message Flow API has no resource policies, so only roles of "
-                "the message's own account can be allowed.)"
+                f"{denied}. (Sandbox: the role is in account {role_account}, the {resource_kind} in "
+                f"{account}; {service} has no resource policies, so only roles of "
+                f"the {resource_kind}'s own account can be allowed.)"
             ),
         )
     try:
@@ -256,7 +264,7 @@ def message_flow_role_decision(
         return AccessCheck(False, f"{denied}. (Sandbox: the execution role {role_arn} does not exist in IAM.)")
     request = Request(
         action=action,
-        resource=message_arn,
+        resource=resource,
         principal=Principal("AWS", who),
         context={
             "aws:PrincipalArn": role_arn,
@@ -273,16 +281,80 @@ def message_flow_role_decision(
         return AccessCheck(True, decision.reason)
     if decision.explicit_deny:
         denied = (
-            f"User: {who} is not authorized to perform: {action} on resource: {message_arn} "
+            f"User: {who} is not authorized to perform: {action} on resource: {resource} "
             "with an explicit deny in an identity-based policy"
         )
-    return AccessCheck(
-        False,
-        (
-            f"{denied}. (Sandbox: {decision.reason}. Fix: attach AmazonWorkMailMessageFlow"
-            f"{'ReadOnly' if operation.startswith('Get') else 'Full'}Access to role {role_name}, or allow "
-            f"{action} on {message_arn.rsplit('/', 3)[0]}/* in its policy.)"
+    return AccessCheck(False, f"{denied}. (Sandbox: {decision.reason}. Fix: {fix.format(role=role_name)})")
+
+
+def message_flow_role_decision(
+    role_arn: str, *, function_name: str, operation: str, message_arn: str, account: str, region: str
+) -> AccessCheck:
+    """May a function whose execution role is ``role_arn`` call a Message Flow operation on a message?
+
+    ``operation`` is ``GetRawMessageContent`` or ``PutRawMessageContent``. The
+    role's identity-based policies (inline and attached managed ones) must
+    allow ``workmailmessageflow:<operation>`` on the message ARN
+    (docs/aws-behaviour.md §3.2); the Message Flow API has no resource
+    policies, so a role of another account is never allowed. When refused,
+    ``reason`` is the AccessDeniedException message, as IAM words it, with
+    the sandbox's explanation and the fix in parentheses.
+    """
+    action = f"workmailmessageflow:{operation}"
+    return _role_decision(
+        role_arn,
+        function_name=function_name,
+        action=action,
+        resource=message_arn,
+        account=account,
+        region=region,
+        resource_kind="message",
+        service="the Message Flow API",
+        fix=(
+            f"attach AmazonWorkMailMessageFlow{'ReadOnly' if operation.startswith('Get') else 'Full'}Access "
+            f"to role {{role}}, or allow {action} on {message_arn.rsplit('/', 3)[0]}/* in its policy."
         ),
+    )
+
+
+#: WorkMail operations whose IAM resource is "*" (they name no organization).
+_WORKMAIL_ACCOUNT_OPERATIONS = frozenset({"CreateOrganization", "ListOrganizations"})
+_WORKMAIL_READ_PREFIXES = ("Describe", "Get", "List", "Search")
+
+
+def workmail_role_decision(
+    role_arn: str, *, function_name: str, operation: str, organization_id: str | None, account: str, region: str
+) -> AccessCheck:
+    """May a function whose execution role is ``role_arn`` call the WorkMail operation ``operation``?
+
+    As for Message Flow (:func:`message_flow_role_decision`), the role's
+    identity-based policies must allow ``workmail:<operation>`` on the
+    organization's ARN (``arn:aws:workmail:<region>:<account>:organization/<id>``;
+    ``*`` for CreateOrganization and ListOrganizations, which name none).
+    WorkMail has no resource policies, so a role of another account is never
+    allowed. ``AmazonWorkMailReadOnlyAccess`` allows ``workmail:Describe*``,
+    ``Get*``, ``List*`` and ``Search*``; ``AmazonWorkMailFullAccess`` allows
+    ``workmail:*``. When refused, ``reason`` is the AccessDeniedException
+    message as IAM words it, with the sandbox's explanation and the fix.
+    """
+    action = f"workmail:{operation}"
+    if operation in _WORKMAIL_ACCOUNT_OPERATIONS or not organization_id:
+        resource = "*"
+    else:
+        resource = f"arn:aws:workmail:{region}:{account}:organization/{organization_id}"
+    policy = (
+        "AmazonWorkMailReadOnlyAccess" if operation.startswith(_WORKMAIL_READ_PREFIXES) else "AmazonWorkMailFullAccess"
+    )
+    return _role_decision(
+        role_arn,
+        function_name=function_name,
+        action=action,
+        resource=resource,
+        account=account,
+        region=region,
+        resource_kind="organization",
+        service="WorkMail",
+        fix=f"attach {policy} to role {{role}}, or allow {action} on {resource} in its policy.",
     )
 
 

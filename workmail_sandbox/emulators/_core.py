@@ -10,7 +10,9 @@ handler list, the way ``botocore.stub.Stubber`` does for one client:
 * ``before-call.<service>`` returns ``(http_response, parsed_response)``, which
   botocore uses instead of sending a request. Errors come back as botocore
   builds them (``ClientError`` subclasses such as
-  ``client.exceptions.ResourceNotFoundException``).
+  ``client.exceptions.ResourceNotFoundException``). An operation without an
+  emulation answers ``NotImplemented`` (HTTP 501), a plain ``ClientError``
+  naming the service, the operation and docs/coverage.md.
 
 Why ``before-call`` rather than ``before-send``: the request is never serialised
 or signed and the answer never parsed, so nothing can drift between our wire
@@ -45,6 +47,8 @@ from ..errors import SandboxError
 
 __all__ = [
     "AWSError",
+    "NOT_EMULATED_CODE",
+    "NOT_EMULATED_STATUS",
     "EmulatedService",
     "SANDBOX_ACCESS_KEYS",
     "STATE",
@@ -56,6 +60,20 @@ __all__ = [
 #: Access keys that only ever exist inside the sandbox (ours and moto's).
 SANDBOX_ACCESS_KEYS = ("AKIAWORKMAILSANDBOX0", "FOOBARKEY")
 _PARAMS_KEY = "workmail_sandbox_params"
+
+
+#: The error an operation the sandbox does not emulate answers (S3 answers unsupported features so).
+NOT_EMULATED_CODE = "NotImplemented"
+NOT_EMULATED_STATUS = 501
+
+
+def not_emulated_message(service_name: str, operation_name: str) -> str:
+    """The NotImplemented message for an operation of an emulated service that has no emulation."""
+    return (
+        f"workmail-sandbox does not emulate {service_name}.{operation_name} yet "
+        f"(docs/coverage.md lists the {service_name} operations it emulates). "
+        "Fix: run this call against a real AWS account (aws mode), or keep it out of the code you run in the sandbox."
+    )
 
 
 class AWSError(Exception):
@@ -138,11 +156,10 @@ class EmulatedService:
     ) -> tuple[int, dict[str, Any]]:
         method = getattr(self.responses, xform_name(operation_name), None)
         if method is None:
-            raise SandboxError(
-                f"The sandbox does not emulate {self.service_id}.{operation_name}; "
-                f"it emulates {', '.join(self.operations())}.",
-                fix="use one of those operations, or run in aws mode against a real account",
-            )
+            service_name = getattr(getattr(model, "service_model", None), "service_name", self.service_id)
+            return NOT_EMULATED_STATUS, {
+                "Error": {"Code": NOT_EMULATED_CODE, "Message": not_emulated_message(service_name, operation_name)}
+            }
         if self.regions is not None and region not in self.regions:
             raise SandboxError(
                 f"{self.service_id} is not offered in region {region!r}; it runs in {', '.join(self.regions)}.",
@@ -234,8 +251,15 @@ def _moto_is_mocking() -> bool:
 
 
 def install_hooks(service_ids: list[str]) -> None:
-    """Add the handlers to botocore's built-in list (every new session gets them)."""
+    """Add the handlers to botocore's built-in list (every new session gets them).
+
+    Besides the emulated services' hooks: the fake-credential guard, and the
+    ``needs-retry`` hook that answers what moto does not implement with
+    botocore's ``ClientError`` ``NotImplemented`` (HTTP 501; :func:`_moto.moto_gap_as_client_error`).
+    """
     for service_id in service_ids:
         _moto.register_builtin_handler(f"before-parameter-build.{service_id}", _keep_params)
         _moto.register_builtin_handler(f"before-call.{service_id}", _answer)
     _moto.register_builtin_handler("before-send", _refuse_sandbox_credentials)
+    # moto's own gaps (an action or a whole service it lacks) become ClientError NotImplemented
+    _moto.register_builtin_handler("needs-retry", _moto.moto_gap_as_client_error)

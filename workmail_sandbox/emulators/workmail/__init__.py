@@ -18,7 +18,8 @@ Emulated operations (everything the lessons and AWS's sample functions call):
 * email monitoring: PutEmailMonitoringConfiguration,
   DescribeEmailMonitoringConfiguration, DeleteEmailMonitoringConfiguration.
 
-Any other WorkMail operation fails loudly with a SandboxError naming it.
+Any other WorkMail operation answers botocore's ``ClientError`` ``NotImplemented``
+(HTTP 501) naming it and docs/coverage.md.
 
 Sandbox-only helpers on the backend (not AWS operations; for the flow engine and
 lessons): ``organization_domains``, ``find_entity_by_email``,
@@ -84,7 +85,15 @@ Where AWS behaves differently or its documentation is silent:
   wording. No quotas (LimitExceededException) are applied.
 * **Pagination.** Lists come in creation order; ``MaxResults`` defaults to 100;
   a NextToken is only valid for the listing that issued it.
-* **Not checked:** the caller's IAM permissions (``workmail:*`` actions), tags.
+* **IAM.** Called from function code the sandbox runs, an operation needs the
+  execution role's identity-based policies to allow ``workmail:<Operation>`` on
+  the organization's ARN (``*`` for CreateOrganization and ListOrganizations),
+  else AccessDeniedException (HTTP 400, an assumption) worded as IAM does
+  (``permissions.workmail_role_decision``). Calls from the sandbox's own user (a
+  notebook, a test) are allowed, as for the Message Flow API. Checked before the
+  parameters. Service control policies, permission boundaries and conditions on
+  WorkMail-specific keys are not modelled.
+* **Not checked:** tags.
 """
 
 from __future__ import annotations

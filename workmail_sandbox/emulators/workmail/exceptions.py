@@ -6,6 +6,10 @@ HTTP 400. botocore copies ``Message`` into the parsed error response, so the
 emulator does the same (``error.response["Message"]``).
 
 Messages follow AWS's wording and name the offending value.
+
+``AccessDeniedException`` is not in the model's error shapes: IAM raises it for
+every service. WorkMail speaks JSON 1.1, whose services answer it with HTTP 400
+(an assumption: the WorkMail documentation does not give the status).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from .._core import AWSError
 
 __all__ = [
+    "AccessDeniedException",
     "DirectoryInUseException",
     "DirectoryUnavailableException",
     "EmailAddressInUseException",
@@ -94,3 +99,9 @@ class MailDomainInUseException(WorkMailError):
 
 class ResourceNotFoundException(WorkMailError):
     code = "ResourceNotFoundException"
+
+
+class AccessDeniedException(WorkMailError):
+    """The calling function's execution role does not allow ``workmail:<Operation>`` on the organization."""
+
+    code = "AccessDeniedException"

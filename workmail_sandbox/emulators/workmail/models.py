@@ -30,9 +30,12 @@ from typing import Any
 
 from ... import _moto
 from ...errors import SandboxError
+from ...invocation import current_invocation
+from ...permissions import workmail_role_decision
 from ...workmail_service import organization_arn
 from .. import _core
 from .exceptions import (
+    AccessDeniedException,
     DirectoryInUseException,
     DirectoryUnavailableException,
     EmailAddressInUseException,
@@ -232,6 +235,28 @@ class WorkMailBackend:
 
     def reset(self) -> None:
         self.__init__(self.account_id, self.region)  # type: ignore[misc]
+
+    # IAM: the calling function's execution role -----------------------------------
+
+    def authorize(self, operation: str, organization_id: str | None) -> None:
+        """Refuse ``operation`` unless the calling function's role allows ``workmail:<operation>``.
+
+        Calls from outside function code (the sandbox's own user: a notebook, a
+        test) are allowed, as for the Message Flow API.
+        """
+        invocation = current_invocation()
+        if invocation is None or not invocation.role_arn:
+            return
+        check = workmail_role_decision(
+            invocation.role_arn,
+            function_name=invocation.function_name,
+            operation=operation,
+            organization_id=organization_id,
+            account=self.account_id,
+            region=self.region,
+        )
+        if not check.allowed:
+            raise AccessDeniedException(check.reason)
 
     # Lookups ---------------------------------------------------------------------
 

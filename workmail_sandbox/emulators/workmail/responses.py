@@ -93,11 +93,13 @@ def validate_parameters(operation_name: str, params: dict[str, Any]) -> None:
 
 
 def _operation(method: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Check the parameters of ``method``'s operation (named after it) before it runs."""
+    """Check the caller's IAM permission, then the parameters of ``method``'s operation (named after it)."""
     operation_name = "".join(part.capitalize() for part in method.__name__.split("_"))
 
     @functools.wraps(method)
     def checked(self: Any, backend: WorkMailBackend, params: dict[str, Any]) -> dict[str, Any]:
+        organization_id = params.get("OrganizationId")
+        backend.authorize(operation_name, organization_id if isinstance(organization_id, str) else None)
         validate_parameters(operation_name, params)
         return method(self, backend, params)
 
