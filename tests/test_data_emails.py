@@ -319,13 +319,8 @@ def test_forwarded_message_is_one_attachment_holding_the_original():
     assert [(p.filename, p.size) for p in nested.attachments] == [("dock-door-spec-rev-c.pdf", PDF_SPEC)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kit bug: Part.payload() of a message/rfc822 (and message/delivery-status) part re-serialises "
-    "the parsed message with policy.default, so CRLF becomes LF and long header lines are refolded; "
-    "the bytes and Part.size are not those of the attached message",
-)
 def test_forwarded_message_payload_is_the_attached_bytes():
+    """An attached message's payload is its bytes as sent: CRLF kept, no header refolded."""
     raw = (EMAILS / "46-forwarded-rfc822.eml").read_bytes()
     start = raw.index(b"From: Tomas Lindqvist")
     attached = raw[start:raw.index(b"\r\n--mix-46-5a4f3e--")]

@@ -782,3 +782,19 @@ _address_fuzz = st.text(alphabet='<>@"(),:;\\. ab=?[]\t\xe9\xff-', max_size=30)
 def test_structured_headers_never_raise(field: str, value: str) -> None:
     raw = f"{field}: {value}\r\nSubject: s\r\n\r\nbody".encode()
     read_everything(parse_message(raw))
+
+
+def test_an_attached_message_keeps_its_line_ends_and_its_long_header_lines():
+    """message/rfc822 payload is the attached bytes: CRLF kept, a long header line not refolded."""
+    long_header = b"X-Trace: " + b" ".join(b"token%03d" % i for i in range(20))
+    inner = b"From: c@example.net\r\nSubject: inner\r\n" + long_header + b"\r\n\r\nbody"
+    raw = (
+        b"From: a@example.org\r\nTo: b@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n'
+        b"--B\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" + inner + b"\r\n--B--\r\n"
+    )
+    part = parse_message(raw).parts[1]
+    assert part.payload() == inner
+    assert part.size == len(inner)
+    lf = parse_message(raw.replace(b"\r\n", b"\n")).parts[1]
+    assert lf.payload() == inner.replace(b"\r\n", b"\n")

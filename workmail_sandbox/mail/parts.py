@@ -42,23 +42,31 @@ class Part:
     disposition: str | None = None
     section: str = "1"
     _message: email.message.Message | None = field(default=None, repr=False, compare=False)
+    #: The line separator of the message the part came from (an attached message keeps it).
+    _linesep: str = field(default="\n", repr=False, compare=False)
 
     def payload(self) -> bytes:
         """Return the decoded payload bytes (an attached message as its bytes)."""
-        return decode_payload(self._message, self.content_type) if self._message is not None else b""
+        if self._message is None:
+            return b""
+        return decode_payload(self._message, self.content_type, linesep=self._linesep)
 
     def text(self) -> str:
         """Return the payload as str: part's charset, bad bytes replaced, line ends as ``\\n``."""
         return bytes_to_text(self.payload(), self.charset)
 
 
-def decode_payload(part: email.message.Message, content_type: str) -> bytes:
-    """Decode one leaf part's payload; never raises (a mail server keeps going)."""
+def decode_payload(part: email.message.Message, content_type: str, *, linesep: str = "\n") -> bytes:
+    """Decode one leaf part's payload; never raises (a mail server keeps going).
+
+    An attached message (``message/*``) comes back as its bytes, with ``linesep``
+    (the enclosing message's line separator) and its header lines as they were.
+    """
     try:
         if content_type.startswith("message/") or part.is_multipart():
             inner = part.get_payload()
             if isinstance(inner, list):
-                return b"".join(_as_bytes(m) for m in inner if isinstance(m, email.message.Message))
+                return b"".join(_as_bytes(m, linesep) for m in inner if isinstance(m, email.message.Message))
         data = part.get_payload(decode=True)
     except Exception:  # stdlib bugs on broken parts; degrade to the raw text
         data = None
@@ -71,11 +79,12 @@ def decode_payload(part: email.message.Message, content_type: str) -> bytes:
     return b""
 
 
-def _as_bytes(message: email.message.Message) -> bytes:
+def _as_bytes(message: email.message.Message, linesep: str) -> bytes:
+    """An attached message's bytes as they were sent: ``linesep`` line ends, no header refolded."""
     try:
-        return message.as_bytes()
+        return message.as_bytes(policy=_policy.default.clone(linesep=linesep, refold_source="none"))
     except Exception:
-        return message.as_bytes(policy=_policy.compat32)
+        return message.as_bytes(policy=_policy.compat32.clone(linesep=linesep))
 
 
 def content_type_of(part: email.message.Message) -> str:
@@ -96,7 +105,9 @@ def child_parts(part: email.message.Message, content_type: str) -> list[email.me
     return [p for p in payload if isinstance(p, email.message.Message)]
 
 
-def make_part(section: str, part: email.message.Message, content_type: str, headers: list[Header]) -> Part:
+def make_part(
+    section: str, part: email.message.Message, content_type: str, headers: list[Header], *, linesep: str = "\n"
+) -> Part:
     """Build a Part from header objects read once (each stdlib getter re-parses them)."""
     first: dict[str, Header] = {}
     for h in headers:
@@ -110,7 +121,7 @@ def make_part(section: str, part: email.message.Message, content_type: str, head
     charset = (charset.strip().lower() or None) if isinstance(charset, str) else None
     filename = (clean(filename).strip() or None) if isinstance(filename, str) else None
     disposition = (cd.value.split(";", 1)[0].strip().lower() or None) if cd else None
-    data = decode_payload(part, content_type)
+    data = decode_payload(part, content_type, linesep=linesep)
     return Part(
         content_type=content_type,
         filename=filename,
@@ -121,6 +132,7 @@ def make_part(section: str, part: email.message.Message, content_type: str, head
         disposition=disposition,
         section=section,
         _message=part,
+        _linesep=linesep,
     )
 
 
