@@ -797,8 +797,8 @@ def patch_lambda_invoke(handler: Callable[..., bytes]) -> None:
 
     _LAMBDA_ORIGINALS["backend_invoke"] = backend_invoke
     _LAMBDA_ORIGINALS["response_invoke"] = response_invoke
-    LambdaSimpleBackend.invoke = invoke_backend  # type: ignore[method-assign]
-    LambdaResponse.invoke = invoke_response  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = invoke_backend  # type: ignore[method-assign]  # the patch: replacing a method is the point
+    LambdaResponse.invoke = invoke_response  # type: ignore[method-assign]  # the patch: replacing a method is the point
 
 
 def unpatch_lambda_invoke() -> None:
@@ -809,8 +809,8 @@ def unpatch_lambda_invoke() -> None:
     from moto.awslambda.responses import LambdaResponse
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    LambdaSimpleBackend.invoke = _LAMBDA_ORIGINALS.pop("backend_invoke")  # type: ignore[method-assign]
-    LambdaResponse.invoke = _LAMBDA_ORIGINALS.pop("response_invoke")  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = _LAMBDA_ORIGINALS.pop("backend_invoke")  # type: ignore[method-assign]  # the patch: replacing a method is the point
+    LambdaResponse.invoke = _LAMBDA_ORIGINALS.pop("response_invoke")  # type: ignore[method-assign]  # the patch: replacing a method is the point
 
 
 def lambda_invoke_patched() -> bool:
@@ -935,8 +935,8 @@ def restore_lambda_invoke_methods(saved: tuple[Any, Any]) -> bool:
 
     if lambda_invoke_methods() == saved:
         return False
-    LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]
-    LambdaResponse.invoke = saved[1]  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]  # the patch: replacing a method is the point
+    LambdaResponse.invoke = saved[1]  # type: ignore[method-assign]  # the patch: replacing a method is the point
     return True
 
 

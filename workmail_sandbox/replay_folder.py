@@ -89,7 +89,7 @@ class _CsvRows:
         self.path = path
         try:
             # open for the whole run, closed by replay_folder's finally
-            self.file: IO[str] = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")  # noqa: SIM115
+            self.file: IO[str] = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")  # noqa: SIM115 - closed by close()
         except OSError as exc:
             raise ConfigurationError(
                 f"--csv {path}: cannot be written ({exc.strerror or exc}).", fix="write somewhere else"

@@ -32,7 +32,7 @@ class DictView(Mapping[str, Any]):
             return self._data == other
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking mapping: unhashable, like dict
 
     @property
     def raw(self) -> Mapping[str, Any]:

@@ -130,7 +130,7 @@ class WorkMailEvent(DictView):
             first = problems[0]
             more = f" ({len(problems) - 1} more problem(s) in .problems)" if len(problems) > 1 else ""
             error = EventError(first.field, first.rule + more, fix=first.fix)
-            error.problems = problems  # type: ignore[attr-defined]
+            error.problems = problems  # type: ignore[attr-defined]  # extra detail on the kit's own error
             raise error
         raw = data.raw if isinstance(data, DictView) else data
         return cls(copy.deepcopy(dict(raw)))

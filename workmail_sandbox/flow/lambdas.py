@@ -81,7 +81,7 @@ class LambdaSteps:
                 self.result.invocations.append(record)
 
     def _event_for(self, job: Job, message_id: str) -> dict[str, Any]:
-        data = dict(job.event.raw)  # type: ignore[union-attr]
+        data = dict(job.event.raw)  # type: ignore[union-attr]  # jobs that reach a function always have an event
         data["messageId"] = message_id
         return data
 

@@ -125,7 +125,7 @@ def _parse_conditions(block: Any, at: str) -> tuple[Condition, ...]:
                             fix=f'Write "{key}": "true" or "{key}": "false".',
                         )
             # _parse_operator returns only a qualifier from _QUALIFIERS (or "").
-            out.append(Condition(operator, base, qualifier, if_exists, key, values))  # type: ignore[arg-type]
+            out.append(Condition(operator, base, qualifier, if_exists, key, values))  # type: ignore[arg-type]  # see above
     return tuple(out)
 
 

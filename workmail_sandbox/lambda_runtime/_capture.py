@@ -93,11 +93,11 @@ class StreamProxy(io.TextIOBase):
         return self._original.fileno()
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def encoding(self) -> str:  # type: ignore[override]  # a property where TextIOBase has an attribute
         return getattr(self._original, "encoding", "utf-8") or "utf-8"
 
     @property
-    def errors(self) -> str | None:  # type: ignore[override]
+    def errors(self) -> str | None:  # type: ignore[override]  # as encoding: a property over an attribute
         return getattr(self._original, "errors", None)
 
     def __getattr__(self, name: str) -> Any:

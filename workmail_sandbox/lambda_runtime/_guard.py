@@ -94,7 +94,7 @@ class Hooks:
             STATE.active = True
             changed.append("sandbox started (emulators switched off)")
         if vars(threading.Thread)["start"] is not self.thread_start:
-            threading.Thread.start = self.thread_start  # type: ignore[method-assign]
+            threading.Thread.start = self.thread_start  # type: ignore[method-assign]  # the patch: replacing a method is the point
             changed.append("threading.Thread.start")
         return changed
 
@@ -122,9 +122,9 @@ class ThreadTracker:
                 original(thread)
 
             start.__doc__ = original.__doc__
-            start.__wrapped__ = original  # type: ignore[attr-defined]
+            start.__wrapped__ = original  # type: ignore[attr-defined]  # functools-style marker
             self._original, self._wrapper = original, start
-            threading.Thread.start = start  # type: ignore[method-assign, assignment]
+            threading.Thread.start = start  # type: ignore[method-assign, assignment]  # the tracking wrapper replaces the method
 
     def release(self) -> None:
         with self._lock:
@@ -134,7 +134,7 @@ class ThreadTracker:
             if self._count:
                 return
             if vars(threading.Thread)["start"] is self._wrapper:
-                threading.Thread.start = self._original  # type: ignore[method-assign]
+                threading.Thread.start = self._original  # type: ignore[method-assign]  # the patch: replacing a method is the point
             self._original = self._wrapper = None
 
 

@@ -376,7 +376,7 @@ class Runtime:
                 swap = ModuleSwap(env)
                 swap.enter()
                 try:
-                    result = env.handler(json.loads(event_json), context)  # type: ignore[misc]
+                    result = env.handler(json.loads(event_json), context)  # type: ignore[misc]  # the handler is user code, untyped
                 except SystemExit as error:
                     outcome.error = exit_error(request_id, error)
                     outcome.reset = True

@@ -165,7 +165,7 @@ def _parse_item(name: str, data: bytes, opts: dict[str, Any]) -> CorpusItem:
         return CorpusItem(name, parse_message(data, **opts))
     except MessageParseError as exc:
         return CorpusItem(name, stage=PARSE, error=exc)
-    except Exception as exc:  # noqa: BLE001 - a parser bug on odd bytes must not stop a corpus
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes this entry's error row - a parser bug on odd bytes must not stop a corpus
         return CorpusItem(
             name,
             stage=PARSE,
@@ -246,7 +246,7 @@ def iter_corpus(
     try:
         box = mailbox.mbox(root, create=False)
         keys = list(box.iterkeys())
-    except Exception as exc:  # noqa: BLE001 - one error row, not a traceback
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes this entry's error row - one error row, not a traceback
         yield CorpusItem(
             root.name,
             stage=READ,
@@ -260,7 +260,7 @@ def iter_corpus(
             name = f"{root.name}:{n}"
             try:
                 data = box.get_bytes(key)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - any reader failure becomes this entry's error row
                 yield CorpusItem(
                     name,
                     stage=READ,

@@ -68,7 +68,7 @@ class Rule:
             )
         name = name.strip()
         where = f'rule "{name}"'
-        set_ = lambda attr, value: object.__setattr__(self, attr, value)  # noqa: E731
+        set_ = lambda attr, value: object.__setattr__(self, attr, value)  # noqa: E731 - a one-line local alias
         set_("name", name)
         direction = str(self.direction).strip().upper() if isinstance(self.direction, str) else None
         if direction not in ACTIONS:

@@ -41,7 +41,7 @@ _RESOURCE_POLICY_RESOURCES = frozenset(
 )
 
 
-class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _CfnLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # base chosen at run time
     """A safe YAML loader that reads CloudFormation's short forms (!Ref, !Sub, !GetAtt...)."""
 
 

@@ -32,6 +32,6 @@ __all__ = [
 # RuleTester: the console's Test configuration box, with the reasons
 # (widgets/rule_tester.py).
 # ---------------------------------------------------------------------------
-from .rule_tester import RuleTester  # noqa: E402
+from .rule_tester import RuleTester  # noqa: E402 - after the section comment above, on purpose
 
 __all__ += ["RuleTester"]

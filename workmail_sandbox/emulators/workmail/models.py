@@ -234,7 +234,7 @@ class WorkMailBackend:
         self.organizations: dict[str, Organization] = {}
 
     def reset(self) -> None:
-        self.__init__(self.account_id, self.region)  # type: ignore[misc]
+        self.__init__(self.account_id, self.region)  # type: ignore[misc]  # reset is __init__ again, as moto's
 
     # IAM: the calling function's execution role -----------------------------------
 
