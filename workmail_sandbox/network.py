@@ -78,6 +78,10 @@ class NetworkGuard:
         """The guard installed in this process, or None."""
         return cls._current
 
+    def patched_attributes(self) -> list[tuple[Any, str]]:
+        """``(module or class, attribute)`` for everything the installed guard replaced."""
+        return list(self._originals.get("_all", {}))
+
     def state(self) -> dict[str, Any]:
         """What :meth:`uninstall` needs to put the socket layer back (opaque; see :meth:`reinstate`)."""
         return self._originals

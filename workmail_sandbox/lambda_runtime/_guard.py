@@ -15,8 +15,6 @@ invocation that started it (:func:`workmail_sandbox.invocation.track_thread`).
 
 from __future__ import annotations
 
-import _socket
-import socket
 import threading
 import time
 from typing import Any
@@ -30,13 +28,6 @@ from ._workers import Worker
 __all__ = ["THREADS", "Hooks", "ThreadTracker", "network_guard", "tamper_warning", "wait_for_function_threads"]
 
 _ABSENT = object()
-#: What the network guard patches (old and new guards alike): identity compared per invocation.
-_SOCKET_ATTRIBUTES: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
-    (socket.socket, "socket.socket", ("connect", "connect_ex", "sendto", "sendmsg")),
-    (socket, "socket", ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo")),
-    (_socket, "_socket", ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo",
-                          "socket", "SocketType")),
-)
 
 
 def network_guard() -> NetworkGuard | None:
@@ -44,12 +35,11 @@ def network_guard() -> NetworkGuard | None:
     return NetworkGuard.current()
 
 
-def _socket_state() -> dict[tuple[int, str], Any]:
-    return {
-        (index, name): vars(owner).get(name, _ABSENT)
-        for index, (owner, _, names) in enumerate(_SOCKET_ATTRIBUTES)
-        for name in names
-    }
+def _socket_state(guard: NetworkGuard | None) -> dict[tuple[Any, str], Any]:
+    """What each attribute the guard patched holds now (identity is what counts)."""
+    if guard is None:
+        return {}
+    return {(owner, name): vars(owner).get(name, _ABSENT) for owner, name in guard.patched_attributes()}
 
 
 class Hooks:
@@ -58,9 +48,9 @@ class Hooks:
     __slots__ = ("socket_state", "guard", "guard_state", "client", "invoke_methods", "active", "thread_start")
 
     def __init__(self) -> None:
-        self.socket_state = _socket_state()
         guard = network_guard()
         self.guard = guard
+        self.socket_state = _socket_state(guard)
         self.guard_state = guard.state() if guard is not None else None
         self.client = _moto.client_hooks()
         self.invoke_methods = _moto.lambda_invoke_methods()
@@ -70,12 +60,11 @@ class Hooks:
     def restore(self) -> list[str]:
         """Put back every hook the invocation changed; returns what was changed, in words."""
         changed: list[str] = []
-        now = _socket_state()
+        now = {(owner, name): vars(owner).get(name, _ABSENT) for owner, name in self.socket_state}
         if now != self.socket_state or (self.guard is not None and not self.guard.installed):
             changed.append("network guard")
-            for (index, name), value in self.socket_state.items():
-                if now[(index, name)] is not value:
-                    owner = _SOCKET_ATTRIBUTES[index][0]
+            for (owner, name), value in self.socket_state.items():
+                if now[(owner, name)] is not value:
                     if value is _ABSENT:
                         delattr(owner, name)
                     else:

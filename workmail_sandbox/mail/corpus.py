@@ -40,19 +40,15 @@ def iter_messages(
     Messages are read one at a time, so a large corpus never sits in memory.
     An unreadable message raises :class:`MessageParseError` naming it.
     """
-    root = Path(source)
-    if not root.exists():
-        raise MessageParseError(
-            f"{root}: no such file or folder.", fix="Pass a folder of .eml files, an mbox file or a Maildir folder."
-        )
+    root = _existing(source)
     opts: dict[str, Any] = {"headers_only": headers_only, "max_bytes": max_bytes}
     if root.is_dir():
         if (root / "cur").is_dir() and (root / "new").is_dir():
             yield from _iter_maildir(root, opts)
         else:
-            for path in sorted(root.rglob("*.eml"), key=lambda q: q.relative_to(root).as_posix()):
+            for name, path in _eml_files(root):
                 if path.is_file():
-                    yield path.relative_to(root).as_posix(), read_eml(path, **opts)
+                    yield name, read_eml(path, **opts)
         return
     with root.open("rb") as fh:
         is_mbox = fh.read(5) == b"From "
@@ -66,6 +62,21 @@ def iter_messages(
             yield name, _parse_named(name, box.get_bytes(key), opts)
     finally:
         box.close()
+
+
+def _existing(source: str | os.PathLike[str]) -> Path:
+    """``source`` as a Path, or :class:`MessageParseError` when nothing is there."""
+    root = Path(source)
+    if not root.exists():
+        raise MessageParseError(
+            f"{root}: no such file or folder.", fix="Pass a folder of .eml files, an mbox file or a Maildir folder."
+        )
+    return root
+
+
+def _eml_files(root: Path) -> list[tuple[str, Path]]:
+    """``(name, path)`` of every ``*.eml`` below ``root``, sorted by the name (the relative path)."""
+    return sorted((path.relative_to(root).as_posix(), path) for path in root.rglob("*.eml"))
 
 
 def _iter_maildir(root: Path, opts: dict[str, Any]) -> Iterator[tuple[str, ParsedMessage]]:
@@ -165,7 +176,7 @@ def _parse_item(name: str, data: bytes, opts: dict[str, Any]) -> CorpusItem:
         return CorpusItem(name, parse_message(data, **opts))
     except MessageParseError as exc:
         return CorpusItem(name, stage=PARSE, error=exc)
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes this entry's error row - a parser bug on odd bytes must not stop a corpus
+    except Exception as exc:  # noqa: BLE001 - a parser bug on odd bytes must not stop a corpus
         return CorpusItem(
             name,
             stage=PARSE,
@@ -219,19 +230,15 @@ def iter_corpus(
     parsed is yielded with its stage and error. Only a ``source`` that does
     not exist raises :class:`MessageParseError`.
     """
-    root = Path(source)
-    if not root.exists():
-        raise MessageParseError(
-            f"{root}: no such file or folder.", fix="Pass a folder of .eml files, an mbox file or a Maildir folder."
-        )
+    root = _existing(source)
     opts: dict[str, Any] = {"headers_only": headers_only, "max_bytes": max_bytes}
     if root.is_dir():
         if (root / "cur").is_dir() and (root / "new").is_dir():
             for key, path in _maildir_entries(root):
                 yield _file_item(key, path, opts)
             return
-        for path in sorted(root.rglob("*.eml"), key=lambda q: q.relative_to(root).as_posix()):
-            yield _file_item(path.relative_to(root).as_posix(), path, opts)
+        for name, path in _eml_files(root):
+            yield _file_item(name, path, opts)
         return
     is_mbox = False
     try:
@@ -246,7 +253,7 @@ def iter_corpus(
     try:
         box = mailbox.mbox(root, create=False)
         keys = list(box.iterkeys())
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes this entry's error row - one error row, not a traceback
+    except Exception as exc:  # noqa: BLE001 - one error row, not a traceback
         yield CorpusItem(
             root.name,
             stage=READ,

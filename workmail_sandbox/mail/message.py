@@ -252,7 +252,7 @@ class ParsedMessage:
     def parts(self) -> list[Part]:
         """Leaf MIME parts, depth-first. An attached message (message/rfc822) is one part."""
         self._require_body("parts")
-        linesep = "\r\n" if b"\r\n" in self.raw[:65536] else "\n"
+        linesep = "\r\n" if self.raw.find(b"\r\n", 0, 65536) != -1 else "\n"
         return [
             make_part(section or "1", part, ctype, self._part_headers(section, part), linesep=linesep)
             for section, part, ctype, leaf in self._tree
