@@ -163,7 +163,10 @@ def test_moto_and_botocore_internals_stay_in_the_adapter():
 
 #: The layers of docs/architecture.md, top to bottom: a module may import its own layer and those below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("entry points", ("cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder")),
+    (
+        "entry points",
+        ("cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder", "project_invoke"),
+    ),
     ("deployment", ("deploy",)),
     ("mail flow", ("organization", "flow", "replay")),
     ("sandbox", ("sandbox", "aws")),
@@ -171,7 +174,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("emulators", ("emulators",)),
     ("permissions", ("permissions",)),
     ("templates", ("apps", "sam")),
-    ("state and adapters", ("emulators._core", "_moto", "_internal_clients", "invocation", "network")),
+    (
+        "state and adapters",
+        (
+            "emulators._core", "_moto", "_internal_clients", "invocation", "network", "stand_ins", "_http_stand_ins",
+            "call_log",
+        ),
+    ),
     ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors")),
 ]
 

@@ -122,7 +122,9 @@ def test_lambda_storage_keeps_functions_and_an_arn_table(workmail_sandbox):
 
 
 def test_logs_backend_takes_lines_directly(workmail_sandbox):
-    _moto.write_log_events(workmail_sandbox.account_id, workmail_sandbox.region, "/canary", "s", [(1_700_000_000_000, "hi")])
+    _moto.write_log_events(
+        workmail_sandbox.account_id, workmail_sandbox.region, "/canary", "s", [(1_700_000_000_000, "hi")]
+    )
     logs = workmail_sandbox.client("logs")
     events = logs.get_log_events(logGroupName="/canary", logStreamName="s")["events"]
     assert [e["message"] for e in events] == ["hi"], "moto.logs.models.logs_backends groups/streams"
@@ -133,7 +135,12 @@ def test_iam_managed_policies_load_on_demand(workmail_sandbox):
     assert "AWSLambdaBasicExecutionRole" in bundled, "moto.iam.aws_managed_policies.aws_managed_policies_data"
     arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
     if not _moto.has_managed_policy(workmail_sandbox.account_id, "aws", arn):
-        assert _moto.add_aws_managed_policy(workmail_sandbox.account_id, "aws", "ReadOnlyAccess", bundled["ReadOnlyAccess"]) == arn
+        assert (
+            _moto.add_aws_managed_policy(
+                workmail_sandbox.account_id, "aws", "ReadOnlyAccess", bundled["ReadOnlyAccess"]
+            )
+            == arn
+        )
     assert _moto.has_managed_policy(workmail_sandbox.account_id, "aws", arn)
     iam = workmail_sandbox.client("iam")
     assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "ReadOnlyAccess"
@@ -157,7 +164,10 @@ def test_cloudformation_internals_the_fixups_use(workmail_sandbox):
     stack_id = cfn.create_stack(StackName="canary", TemplateBody=json.dumps(template))["StackId"]
     stack = _moto.cloudformation_stack(workmail_sandbox.account_id, workmail_sandbox.region, stack_id)
     assert "Bucket" in _moto.stack_resources(stack)
-    assert _moto.resolve_intrinsics({"Ref": "Bucket"}, stack.resource_map) == _moto.stack_resources(stack)["Bucket"].physical_resource_id
+    assert (
+        _moto.resolve_intrinsics({"Ref": "Bucket"}, stack.resource_map)
+        == _moto.stack_resources(stack)["Bucket"].physical_resource_id
+    )
     _moto.rebuild_stack_outputs(stack, template)
     assert [o.key for o in stack.output_map.values()] == ["Name"] or "Name" in stack.output_map
     assert _moto.stack_template(stack)["Resources"]["Bucket"]["Type"] == "AWS::S3::Bucket"
@@ -175,10 +185,14 @@ def test_moto_still_words_its_unsupported_resource_messages_as_the_kit_filters_t
     import moto.cloudformation.parsing as parsing
 
     source = inspect.getsource(parsing)
-    assert parsing.logger is logging.getLogger("moto"), "moto.cloudformation.parsing no longer logs on the 'moto' logger"
+    assert parsing.logger is logging.getLogger("moto"), (
+        "moto.cloudformation.parsing no longer logs on the 'moto' logger"
+    )
     assert _moto._NO_SUPPORT_LOG in source, "moto's 'No Moto CloudFormation support for %s' log line changed"
-    assert "Tried to parse {resource_type} but it's not supported by moto's CloudFormation implementation" in source \
-        or "but it's not supported by moto's CloudFormation implementation" in source, "moto's 'Tried to parse' warning changed"
+    assert (
+        "Tried to parse {resource_type} but it's not supported by moto's CloudFormation implementation" in source
+        or "but it's not supported by moto's CloudFormation implementation" in source
+    ), "moto's 'Tried to parse' warning changed"
 
 
 # Lambda: the local runtime -------------------------------------------------------------------
@@ -211,7 +225,9 @@ def test_lambda_get_function_and_its_not_found_error(workmail_sandbox):
 
     touchpoint = "moto.awslambda.models.LambdaBackend.get_function / LambdaClientError / LambdaFunction attributes"
     assert list(inspect.signature(LambdaBackend.get_function).parameters) == [
-        "self", "function_name_or_arn", "qualifier"
+        "self",
+        "function_name_or_arn",
+        "qualifier",
     ], f"{touchpoint}: get_function(name, qualifier)"
     assert issubclass(LambdaClientError, JsonRESTError), touchpoint
     arn = _canary_function(workmail_sandbox, "canary-get-function")
@@ -229,9 +245,9 @@ def test_lambda_get_policy_returns_the_policy_document(workmail_sandbox):
     from moto.awslambda.models import LambdaBackend
 
     touchpoint = "moto.awslambda.models.LambdaBackend.get_policy"
-    assert list(inspect.signature(LambdaBackend.get_policy).parameters) == [
-        "self", "function_name", "qualifier"
-    ], f"{touchpoint}: get_policy(name, qualifier)"
+    assert list(inspect.signature(LambdaBackend.get_policy).parameters) == ["self", "function_name", "qualifier"], (
+        f"{touchpoint}: get_policy(name, qualifier)"
+    )
     account, region = workmail_sandbox.account_id, workmail_sandbox.region
     arn = _canary_function(workmail_sandbox, "canary-policy")
     assert _moto.get_lambda_policy(account, region, "canary-policy") is None, f"{touchpoint}: no policy yet"
@@ -265,7 +281,12 @@ def test_lambda_invoke_is_replaced_and_keeps_the_qualifier(workmail_sandbox):
     assert _moto.lambda_invoke_patched(), f"{touchpoint}: a running sandbox runs the code on lambda.invoke"
     original = _moto._LAMBDA_ORIGINALS["backend_invoke"]
     assert list(inspect.signature(original).parameters) == [
-        "self", "function_name", "qualifier", "body", "headers", "response_headers"
+        "self",
+        "function_name",
+        "qualifier",
+        "body",
+        "headers",
+        "response_headers",
     ], f"{touchpoint}: moto's invoke takes other parameters"
     _canary_function(workmail_sandbox, "canary-invoke")
     lam = workmail_sandbox.client("lambda")
@@ -324,14 +345,22 @@ def test_s3_buckets_and_object_versions_as_the_message_flow_emulator_reads_them(
 
 def test_role_policy_documents_inline_and_managed(workmail_sandbox):
     iam = workmail_sandbox.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                     "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     role = iam.create_role(RoleName="canary-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     inline = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
     iam.put_role_policy(RoleName="canary-role", PolicyName="inline", PolicyDocument=json.dumps(inline))
-    iam.attach_role_policy(RoleName="canary-role", PolicyArn="arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowReadOnlyAccess")
+    iam.attach_role_policy(
+        RoleName="canary-role", PolicyArn="arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowReadOnlyAccess"
+    )
     documents = dict(_moto.role_policy_documents(workmail_sandbox.account_id, "aws", role["Arn"]) or [])
-    assert set(documents) == {"canary-role/inline", "AmazonWorkMailMessageFlowReadOnlyAccess"}, "Role.policies / managed_policies"
+    assert set(documents) == {"canary-role/inline", "AmazonWorkMailMessageFlowReadOnlyAccess"}, (
+        "Role.policies / managed_policies"
+    )
     assert _moto.role_policy_documents(workmail_sandbox.account_id, "aws", role["Arn"] + "-gone") is None
 
 
@@ -343,11 +372,15 @@ def test_log_groups_and_directories_the_workmail_emulator_consults(workmail_sand
     ec2 = workmail_sandbox.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"{workmail_sandbox.region}{zone}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"{workmail_sandbox.region}{zone}")[
+            "Subnet"
+        ]["SubnetId"]
         for n, zone in ((1, "a"), (2, "b"))
     ]
     directory = ds.create_directory(
-        Name="corp.example.com", Password="Passw0rd!Passw0rd", Size="Small",
+        Name="corp.example.com",
+        Password="Passw0rd!Passw0rd",
+        Size="Small",
         VpcSettings={"VpcId": vpc, "SubnetIds": subnets},
     )["DirectoryId"]
     alias, kind = _moto.ds_directory(workmail_sandbox.account_id, workmail_sandbox.region, directory) or ("", "")
@@ -358,23 +391,47 @@ def test_log_groups_and_directories_the_workmail_emulator_consults(workmail_sand
 def test_deleting_a_bucket_policy_and_moto_stack_parameters(workmail_sandbox):
     s3 = workmail_sandbox.client("s3")
     s3.create_bucket(Bucket="canary-policy")
-    s3.put_bucket_policy(Bucket="canary-policy", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::canary-policy/*"}]}))
+    s3.put_bucket_policy(
+        Bucket="canary-policy",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::canary-policy/*",
+                    }
+                ],
+            }
+        ),
+    )
     _moto.delete_bucket_policy(workmail_sandbox.account_id, "aws", "canary-policy")
     with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket="canary-policy")
     _moto.delete_bucket_policy(workmail_sandbox.account_id, "aws", "no-such-canary-bucket")  # no bucket: nothing to do
     template = {"Parameters": {"Name": {"Type": "String"}}, "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}}
     cfn = workmail_sandbox.client("cloudformation")
-    stack_id = cfn.create_stack(StackName="canary-params", TemplateBody=json.dumps(template),
-                                Parameters=[{"ParameterKey": "Name", "ParameterValue": "x"}])["StackId"]
+    stack_id = cfn.create_stack(
+        StackName="canary-params",
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "Name", "ParameterValue": "x"}],
+    )["StackId"]
     stack = _moto.cloudformation_stack(workmail_sandbox.account_id, workmail_sandbox.region, stack_id)
     _moto.refresh_stack_parameters(stack)
     assert stack.parameters["Name"] == "x", "ResourceMap.input_parameters / Stack.parameters"
     change_set, same_stack = _moto.create_change_set(
-        workmail_sandbox.account_id, workmail_sandbox.region, stack_name="canary-params", change_set_name="none",
-        template=json.dumps(template), parameters={"Name": "x"}, description=None, change_set_type="UPDATE",
-        notification_arns=None, tags={},
+        workmail_sandbox.account_id,
+        workmail_sandbox.region,
+        stack_name="canary-params",
+        change_set_name="none",
+        template=json.dumps(template),
+        parameters={"Name": "x"},
+        description=None,
+        change_set_type="UPDATE",
+        notification_arns=None,
+        tags={},
     )
     assert change_set.startswith("arn:aws:cloudformation:") and same_stack == stack_id
 
@@ -445,8 +502,10 @@ def test_docs_moto_md_lists_every_touchpoint():
     from pathlib import Path
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "moto.md").read_text(encoding="utf-8")
-    table = page[page.index("## 9. Touchpoints"):]
-    missing = [name for name in _moto.TOUCHPOINTS if f"| `{name}` | `{_moto.TOUCHPOINT_FUNCTIONS[name]}` |" not in table]
+    table = page[page.index("## 9. Touchpoints") :]
+    missing = [
+        name for name in _moto.TOUCHPOINTS if f"| `{name}` | `{_moto.TOUCHPOINT_FUNCTIONS[name]}` |" not in table
+    ]
     assert not missing, "add these rows to docs/moto.md §9: " + ", ".join(missing)
     listed = table.count("\n| `")
     assert listed == len(_moto.TOUCHPOINTS), "docs/moto.md §9 lists touchpoints the adapter no longer has"
@@ -530,3 +589,92 @@ def test_moto_gaps_become_client_error_not_implemented():
             assert error["Error"]["Code"] == "NotImplemented", "BotocoreStubber / call_action changed their answer"
             assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
             assert f"{service}.{operation}" in error["Error"]["Message"]
+
+
+# CloudFormation models the kit adds (deploy_project) ------------------------------------------
+
+
+def test_the_kits_cloudformation_models_are_what_moto_creates():
+    from workmail_sandbox.emulators.cloudformation_models import FILLED_IN_TYPES, register_models
+
+    base = _moto.cloudformation_model_base()
+    assert base.__name__ == "CloudFormationModel"
+    register_models()
+    _moto.register_cloudformation_models({})  # the same cached dict each call: adding nothing is harmless
+    types = _moto.cloudformation_model_types()
+    assert set(FILLED_IN_TYPES) <= types, "get_model_map no longer holds the kit's models"
+    assert {"AWS::Lambda::Function", "AWS::IAM::Role", "AWS::S3::Bucket"} <= types
+    from moto.cloudformation.parsing import resource_class_from_type
+
+    for kind in FILLED_IN_TYPES:
+        model = resource_class_from_type(kind)
+        assert issubclass(model, base) and model.__module__.startswith("workmail_sandbox"), kind
+
+
+def test_an_unknown_getatt_attribute_is_motos_own_error():
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    assert isinstance(_moto.unknown_attribute_error(), UnformattedGetAttTemplateException)
+
+
+def test_step_functions_executes_in_the_sandbox(workmail_sandbox):
+    assert _moto.step_functions_execute() is True, "the sandbox starts moto with execute_state_machine on"
+    from moto.stepfunctions.responses import get_backend
+
+    assert type(get_backend(workmail_sandbox.account_id, "us-east-1")).__name__ == "StepFunctionsParserBackend"
+
+
+def test_a_layers_content_is_read_from_moto(workmail_sandbox):
+    import base64
+    import hashlib
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("python/canary_layer.py", "VALUE = 1\n")
+    body = buffer.getvalue()
+    arn = workmail_sandbox.client("lambda").publish_layer_version(LayerName="canary", Content={"ZipFile": body})[
+        "LayerVersionArn"
+    ]
+    content, sha = _moto.lambda_layer_content(workmail_sandbox.account_id, "us-east-1", arn)
+    assert content == body
+    assert sha == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    with pytest.raises(Exception, match="does not exist") as info:  # moto's request error: a Lambda error answer
+        _moto.lambda_layer_content(workmail_sandbox.account_id, "us-east-1", arn[:-1] + "9")
+    assert info.value.error_type == "ResourceNotFoundException"
+
+
+def test_a_before_call_wildcard_handler_answers_ahead_of_the_emulators_and_moto(workmail_sandbox):
+    """Stand-ins: botocore asks ``before-call.*.*`` before ``before-call.<service>`` (the emulators) and
+    before sending (moto), and a non-None ``(http, parsed)`` answer replaces the request."""
+    import io
+
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    touchpoint = "botocore.client.BaseClient._make_api_call: before-parameter-build.*.* / before-call.*.*"
+    seen = []
+
+    def keep(params, model, context, **_):
+        context["canary-params"] = dict(params)
+
+    def answer(model, params, context, **_):
+        if model.name not in ("ListOrganizations", "GetCallerIdentity"):
+            return None
+        seen.append((model.service_model.service_name, model.name, context.get("canary-params")))
+        parsed = {
+            "OrganizationSummaries": [{"OrganizationId": "m-canary"}],
+            "Account": "000000000000",
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+        return AWSResponse("", 200, {}, io.BytesIO(b"")), parsed
+
+    _moto.register_stand_in_hooks(keep, answer)  # taken out again at stop with the kit's other handlers
+    session = boto3.session.Session(region_name=workmail_sandbox.region)  # made after: it copies the handlers
+    listed = session.client("workmail").list_organizations(MaxResults=5)["OrganizationSummaries"]
+    assert listed == [{"OrganizationId": "m-canary"}], f"{touchpoint}: the emulator answered first"
+    assert session.client("sts").get_caller_identity()["Account"] == "000000000000", f"{touchpoint}: moto answered"
+    assert seen == [("workmail", "ListOrganizations", {"MaxResults": 5}), ("sts", "GetCallerIdentity", {})], (
+        f"{touchpoint}: before-parameter-build.*.* saw the caller's parameters"
+    )

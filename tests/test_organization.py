@@ -483,6 +483,7 @@ def test_put_raw_message_content_during_sync_changes_the_mailbox_copy(org, updat
     (copy,) = org.mailbox("alice@example.com").inbox
     original = parse_message(raw).subject
     assert parse_message(copy.content).subject == f"[Checked] {original}"
+    assert copy.subject == f"[Checked] {original}", "the mailbox item names the subject its recipient sees"
     (message_id,) = result.message_ids
     assert copy.message_id == message_id == result.invocations[0].event["messageId"]
     assert workmail_sandbox.message_content(message_id) == copy.content
@@ -497,7 +498,7 @@ def test_put_raw_message_content_during_async_does_not(org, updater, workmail_sa
     result = org.receive(raw)
     assert result.invocations[0].outcome == "ignored", result.invocations[0].attempts
     (copy,) = org.mailbox("alice@example.com").inbox
-    assert parse_message(copy.content).subject == parse_message(raw).subject
+    assert parse_message(copy.content).subject == parse_message(raw).subject == copy.subject
     (update,) = workmail_sandbox.message_history(result.message_ids[0])
     assert not update.effective and "asynchronous" in update.reason
 

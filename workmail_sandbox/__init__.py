@@ -50,12 +50,15 @@ from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_o
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers and IDEs
     from .deploy.handler import deploy_handler
+    from .deploy.project import Project, deploy_project
     from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
 
 #: Names imported on first use: deploying and permission checks bring in the emulators,
 #: which the CLI's ``event`` and ``check-*`` commands never need (about 0.1 s of start-up).
 _LAZY = {
     "deploy_handler": ".deploy.handler",
+    "deploy_project": ".deploy.project",
+    "Project": ".deploy.project",
     "InvokeCheck": ".permissions",
     "workmail_bucket_policy": ".permissions",
     "workmail_may_invoke": ".permissions",
@@ -97,6 +100,7 @@ __all__ = [
     "ParsedMessage",
     "Resolution",
     "ResponseError",
+    "Project",
     "RetryPolicy",
     "Rule",
     "RuleError",
@@ -114,6 +118,7 @@ __all__ = [
     "connect",
     "days_until_end_of_support",
     "deploy_handler",
+    "deploy_project",
     "events_from_message",
     "iter_messages",
     "parse_message",

@@ -654,6 +654,7 @@ LAMBDA_FUNCTION_ATTRIBUTES = (
     "code_sha_256",
     "code_bytes",
     "logs_group_name",
+    "layers",
 )
 
 #: The ``?Qualifier=`` of the Invoke request moto is answering (its LambdaResponse.invoke drops it).
@@ -993,3 +994,115 @@ def moto_gap_as_client_error(
             service = operation.service_model.service_name
             raise _moto_gap_error(operation, f"does not emulate the {service} service at all")
     return None
+
+
+# CloudFormation resource types the kit fills in ------------------------------------------------
+
+
+@_touchpoint(
+    "moto.core.common_models.CloudFormationModel",
+    "the base class moto's CloudFormation creates resources from; the kit's models for the types moto "
+    "lacks (Secrets Manager secrets, API Gateway stages) derive from it",
+)
+def cloudformation_model_base() -> Any:
+    """moto's ``CloudFormationModel`` class."""
+    from moto.core import common_models
+
+    base = _attribute(common_models, "CloudFormationModel", "CloudFormationModel")
+    for method in ("create_from_cloudformation_json", "cloudformation_type", "has_cfn_attr"):
+        _attribute(base, method, f"CloudFormationModel.{method}")
+    return base
+
+
+@_touchpoint(
+    "moto.cloudformation.parsing.get_model_map",
+    "the resource type -> model class map moto's CloudFormation consults (one cached dict); the kit adds its "
+    "models for the types moto lacks and replaces a few (state machines with an Arn, REST APIs from a Body)",
+)
+def register_cloudformation_models(models: dict[str, Any]) -> None:
+    """Make moto's CloudFormation create ``models`` (resource type -> class)."""
+    from moto.cloudformation import parsing
+
+    get_model_map = _attribute(parsing, "get_model_map", "parsing.get_model_map")
+    mapping = get_model_map()
+    if not isinstance(mapping, dict) or get_model_map() is not mapping:
+        raise _changed("parsing.get_model_map", "expected the same cached dict on every call")
+    mapping.update(models)
+
+
+@_touchpoint(
+    "moto.core.config.default_user_config['stepfunctions']['execute_state_machine']",
+    "whether moto's Step Functions runs executions (its ASL interpreter) or answers a canned history",
+)
+def step_functions_execute(on: bool | None = None) -> bool:
+    """Read (and with ``on``, set) whether moto really executes state machines."""
+    from moto.core import config
+
+    user_config = _attribute(config, "default_user_config", "config.default_user_config")
+    settings = user_config.get("stepfunctions")
+    if not isinstance(settings, dict) or "execute_state_machine" not in settings:
+        raise _changed("default_user_config", "no stepfunctions.execute_state_machine setting")
+    if on is not None:
+        settings["execute_state_machine"] = bool(on)
+    return bool(settings["execute_state_machine"])
+
+
+@_touchpoint(
+    "moto.cloudformation.exceptions.UnformattedGetAttTemplateException",
+    "the error moto's CloudFormation turns into 'resource X does not support attribute type Y in Fn::GetAtt'",
+)
+def unknown_attribute_error() -> Exception:
+    """The exception a model raises for an ``Fn::GetAtt`` attribute it does not have."""
+    from moto.cloudformation import exceptions
+
+    return _attribute(exceptions, "UnformattedGetAttTemplateException", "UnformattedGetAttTemplateException")()
+
+
+@_touchpoint(
+    "moto.cloudformation.parsing.get_model_map (keys)",
+    "which resource types moto's CloudFormation can create, so deploy_project names an unsupported one "
+    "before moto skips it silently",
+)
+def cloudformation_model_types() -> set[str]:
+    """The resource types moto's CloudFormation (with the kit's models registered) can create."""
+    from moto.cloudformation import parsing
+
+    return set(_attribute(parsing, "get_model_map", "parsing.get_model_map")())
+
+
+@_touchpoint(
+    "moto.awslambda.models.LambdaBackend.layers_versions_by_arn / LayerVersion.code_bytes",
+    "the content of a layer version a function uses (the Lambda API answers only an S3 location for it)",
+)
+def lambda_layer_content(account: str, region: str, arn: str) -> tuple[bytes, str]:
+    """``(zip bytes, CodeSha256)`` of the layer version ``arn``, or ``ClientError`` when it is gone."""
+    backend = lambda_backend(account, region)
+    find = _attribute(backend, "layers_versions_by_arn", "LambdaBackend.layers_versions_by_arn")
+    version = find(arn)
+    if version is None:
+        raise lambda_request_error("ResourceNotFoundException", f"Layer version {arn} does not exist.")
+    return bytes(_attribute(version, "code_bytes", "LayerVersion.code_bytes")), str(
+        _attribute(version, "code_sha_256", "LayerVersion.code_sha_256")
+    )
+
+
+# Stand-ins: the team's own answers, ahead of moto and the emulators (workmail_sandbox/stand_ins.py) --------
+
+
+@_touchpoint(
+    "botocore.client.BaseClient._make_api_call: before-parameter-build.*.* / before-call.*.* "
+    "(a non-None (http, parsed) answer replaces the request; *.* runs before before-call.<service>)",
+    "stand-ins answer any operation of any service, for every client made while the sandbox runs, ahead of "
+    "moto (before-send) and the kit's emulators (before-call.<service>)",
+)
+def register_stand_in_hooks(keep_params: Callable[..., Any], answer: Callable[..., Any]) -> None:
+    """Add the stand-ins' two handlers to botocore's built-in handlers (new sessions get them).
+
+    ``keep_params(params, model, context)`` sees the caller's parameters before botocore
+    builds the request; ``answer(model, params, context)`` returns ``(AWSResponse, parsed)``
+    to answer the call, or None to let it go on. botocore's handler lookup puts a handler
+    of ``before-call.*.*`` (two parts deep) before one of ``before-call.<service>`` (one
+    part deep), so a stand-in is asked first.
+    """
+    register_builtin_handler("before-parameter-build.*.*", keep_params)
+    register_builtin_handler("before-call.*.*", answer)

@@ -193,6 +193,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             args.source,
             args.rules,
             function=args.function,
+            project=args.project,
+            parameters=dict(args.parameter),
+            skip=tuple(args.skip),
+            stand_ins=args.stand_ins,
             csv=args.csv,
             parquet=args.parquet,
             domains=tuple(args.org_domain) or SAMPLE_DOMAINS,
@@ -220,6 +224,46 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print(f"{counts.failed} message(s) failed ({detail}): see the error_stage and error columns", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    """argparse type for --parameter: KEY=VALUE."""
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
+def _cmd_invoke(args: argparse.Namespace) -> int:
+    import os
+
+    if args.no_network and os.environ.get(_ISOLATED_ENV) != "1":
+        return _run_without_network(args)
+    from .errors import MessageParseError
+    from .project_invoke import invoke_project
+    from .replay import escape_surrogates
+
+    try:
+        run = invoke_project(
+            args.project,
+            args.eml,
+            function=args.function,
+            mode=args.mode,
+            parameters=dict(args.parameter),
+            stand_ins=args.stand_ins,
+            skip=tuple(args.skip),
+            direction=args.direction,
+            domains=tuple(args.org_domain) or None,
+        )
+    except MessageParseError:
+        raise
+    except WorkMailSandboxError as exc:  # the project, a parameter, the stand-ins: the input
+        raise _InputError(exc.problem, fix=exc.fix) from None
+    if args.json:
+        sys.stdout.write(escape_surrogates(json.dumps(run.to_dict(), ensure_ascii=False, default=str)) + "\n")
+    else:
+        print(escape_surrogates(run.report()))
+    return EXIT_OK if run.ok else EXIT_INVALID
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -320,13 +364,80 @@ def build_parser() -> argparse.ArgumentParser:
     test_rule.add_argument("--direction", choices=["inbound", "outbound"], default="inbound", type=str.lower)
     test_rule.set_defaults(func=_cmd_test_rule)
 
+    invoke = command(
+        "invoke",
+        "Deploy a SAM project and run its function on one .eml file through a Run Lambda rule, as WorkMail "
+        "would (like sam local invoke): where each recipient's copy went, how the message changed, the "
+        "function's log and the AWS calls it made.",
+    )
+    invoke.add_argument("project", metavar="PROJECT_DIR", help="the SAM project's folder (with template.yaml)")
+    invoke.add_argument("--eml", required=True, metavar="MAIL", help="the message (.eml file)")
+    invoke.add_argument(
+        "--function", metavar="LOGICAL_ID", help="the function's logical id (needed when the project has several)"
+    )
+    modes = invoke.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--sync", dest="mode", action="store_const", const="sync",
+        help="a synchronous rule: the function's response decides delivery (default)",
+    )
+    modes.add_argument(
+        "--async", dest="mode", action="store_const", const="async",
+        help="an asynchronous rule: the function runs while the message is delivered",
+    )
+    invoke.set_defaults(mode="sync")
+    invoke.add_argument(
+        "--parameter", action="append", default=[], type=_parameter, metavar="KEY=VALUE",
+        help="a template parameter (repeat); OrganizationId is filled in with the organization's id",
+    )
+    invoke.add_argument(
+        "--stand-ins", metavar="FILE", help="a stand-in file (.yaml or .py) answering calls nothing else answers"
+    )
+    invoke.add_argument(
+        "--skip", action="append", default=[], metavar="LOGICAL_ID",
+        help="leave this resource (or resource type) out of the stack (repeat)",
+    )
+    invoke.add_argument("--direction", choices=["inbound", "outbound"], default="inbound", type=str.lower)
+    invoke.add_argument(
+        "--org-domain", action="append", default=[], metavar="D",
+        help="an organization domain (repeat; default: the recipients' domains, outbound the sender's)",
+    )
+    invoke.add_argument("--json", action="store_true", help="print one JSON object instead of the text report")
+    invoke.add_argument(
+        "--no-network", action="store_true",
+        help="run in a network namespace of its own (Linux, unshare -rn): nothing can reach a network",
+    )
+    invoke.epilog = EXIT_CODES + (
+        "invoke: 0 when the function ran without error; 1 when it failed (an error, a timeout, or a\n"
+        "  synchronous response WorkMail cannot use) or was not invoked (e.g. SES blocked the message);\n"
+        "  3 when the project, the message, a parameter or the stand-in file cannot be used\n"
+    )
+    invoke.set_defaults(func=_cmd_invoke)
+
     replay = command(
         "replay", "Route a folder of .eml files, an mbox or a Maildir through a rule set in a fresh sandbox."
     )
     replay.add_argument("source", metavar="DIR", help="a folder of .eml files, an mbox file or a Maildir")
     replay.add_argument("--rules", required=True, metavar="FILE")
     replay.add_argument(
-        "--function", metavar="PATH:HANDLER", help="a Python file and handler for the rule set's Run Lambda rules"
+        "--function", metavar="PATH:HANDLER",
+        help="a Python file and handler for the rule set's Run Lambda rules; with --project, the project's "
+        "function by its logical id",
+    )
+    replay.add_argument(
+        "--project", metavar="PROJECT_DIR",
+        help="deploy this SAM project (as sam build and sam deploy would) and run its function for the rule "
+        "set's Run Lambda rules",
+    )
+    replay.add_argument(
+        "--parameter", action="append", default=[], type=_parameter, metavar="KEY=VALUE",
+        help="a template parameter of --project (repeat); OrganizationId is filled in with the organization's id",
+    )
+    replay.add_argument(
+        "--skip", action="append", default=[], metavar="LOGICAL_ID",
+        help="leave this resource of --project out of the stack (repeat)",
+    )
+    replay.add_argument(
+        "--stand-ins", metavar="FILE", help="a stand-in file (.yaml or .py) answering calls nothing else answers"
     )
     replay.add_argument(
         "--csv", metavar="OUT",
@@ -361,6 +472,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_replay_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--function PATH:HANDLER and --project exclude each other; --parameter and --skip need --project."""
+    if args.project and args.function and (":" in args.function or args.function.endswith(".py")):
+        parser.error(
+            "--function PATH:HANDLER and --project are mutually exclusive: with --project, --function names "
+            "the project's function by its logical id (e.g. --function TagExternalFunction)"
+        )
+    if not args.project:
+        given = [name for name, value in (("--parameter", args.parameter), ("--skip", args.skip)) if value]
+        if given:
+            parser.error(f"{' and '.join(given)} apply to a SAM project: give it with --project PROJECT_DIR")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workmail-sandbox`` command."""
     parser = build_parser()
@@ -371,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "inbound events list only recipients in the organization's domains: "
             "give them with --org-domain (repeat for each domain)"
         )
+    if args.command == "replay":
+        _check_replay_options(parser, args)
     try:
         return args.func(args)
     except _InputError as exc:

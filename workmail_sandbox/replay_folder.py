@@ -2,7 +2,7 @@
 
 :func:`replay_folder` checks where its output goes (before anything runs),
 starts a sandbox (or uses the running one), creates an organization, deploys
-``--function`` when given, and routes the corpus with
+``--function`` (or the SAM project of ``--project``) when given, and routes the corpus with
 :func:`workmail_sandbox.replay.iter_replay`, writing the CSV rows as it goes.
 """
 
@@ -13,6 +13,8 @@ import importlib.util
 import io
 import os
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import IO, Any
@@ -153,6 +155,10 @@ def replay_folder(
     progress: bool = True,
     parquet: str | PathLike | None = None,
     counts: ReplayCounts | None = None,
+    project: str | PathLike | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    skip: Sequence[str] = (),
+    stand_ins: str | PathLike | None = None,
 ):
     """Replay a corpus against a rule file in a fresh sandbox; returns the DataFrame (and writes ``csv``).
 
@@ -176,16 +182,39 @@ def replay_folder(
     Run Lambda rules call the functions they name, which do not exist in a
     fresh sandbox: those invocations fail and the rules' fallbacks apply.
 
+    ``project`` (a SAM project folder): deployed with
+    :func:`~workmail_sandbox.deploy.project.deploy_project` (``parameters``, ``skip``;
+    a parameter taking an organization id gets the organization's), WorkMail is allowed
+    to invoke its function when the stack does not already allow it, and every Run
+    Lambda rule runs that function; ``function`` then names it by its logical id
+    (needed when the project has several). ``stand_ins``: a stand-in file (YAML or
+    Python) loaded for the run.
+
     If a sandbox is already running in this process (a notebook), it is used
     and left running; otherwise one is started and stopped afterwards.
     """
     rules = RuleSet.from_file(rules_path)
-    spec = _function_spec(function) if function else None
-    if spec is not None and not any(r.is_run_lambda for r in rules):
+    if project is not None and function is not None and (":" in function or function.endswith(".py")):
         raise ConfigurationError(
-            f"{rules_path}: the rule set has no Run Lambda rule, so --function would never run.",
-            fix="add a rule with action RUN_LAMBDA (see data/rules/run-lambda-sync.json), or leave --function out",
+            f"function={function!r} (PATH:HANDLER) and project= are mutually exclusive.",
+            fix="with a project, name its function by its logical id (e.g. function='TagExternalFunction')",
         )
+    spec = _function_spec(function) if function and project is None else None
+    if (spec is not None or project is not None) and not any(r.is_run_lambda for r in rules):
+        option = "--project" if project is not None else "--function"
+        raise ConfigurationError(
+            f"{rules_path}: the rule set has no Run Lambda rule, so {option} would never run.",
+            fix=f"add a rule with action RUN_LAMBDA (see data/rules/run-lambda-sync.json), or leave {option} out",
+        )
+    if project is not None and not Path(project).exists():
+        raise ConfigurationError(
+            f"--project {project}: no such project folder or template.",
+            fix="give the folder that holds template.yaml (the one you run sam build in)",
+        )
+    if stand_ins is not None and not Path(stand_ins).is_file():
+        raise ConfigurationError(f"--stand-ins {stand_ins}: no such file.", fix="give a .yaml or .py stand-in file")
+    target = _Target(spec, project, function if project is not None else None, dict(parameters or {}), tuple(skip),
+                     stand_ins)
     csv_path = check_output_path(csv, "--csv") if csv is not None else None
     parquet_path = check_output_path(parquet, "--parquet") if parquet is not None else None
     if parquet_path is not None:
@@ -197,7 +226,7 @@ def replay_folder(
     sink = _CsvRows(csv_path) if csv_path is not None else None
     rows: list[tuple[Any, ...]] = []
     try:
-        df = _run(source, rules, spec, domains, users, direction, progress, counts, sink, rows)
+        df = _run(source, rules, target, domains, users, direction, progress, counts, sink, rows)
     except KeyboardInterrupt:
         if parquet_path is not None:
             _write_parquet(rows, parquet_path)
@@ -210,11 +239,26 @@ def replay_folder(
     return df
 
 
-def _run(source: str | PathLike, rules: RuleSet, spec: tuple[Path, str] | None, domains: Any, users: Any,
+@dataclass(frozen=True)
+class _Target:
+    """What the Run Lambda rules run: a handler file (``spec``), a SAM project, or what they name."""
+
+    spec: tuple[Path, str] | None
+    project: str | PathLike | None
+    logical_id: str | None
+    parameters: dict[str, Any]
+    skip: tuple[str, ...]
+    stand_ins: str | PathLike | None
+
+
+def _run(source: str | PathLike, rules: RuleSet, target: _Target, domains: Any, users: Any,
          direction: str, progress: bool, counts: ReplayCounts | None, sink: _CsvRows | None,
          rows: list[tuple[Any, ...]]) -> Any:
     import pandas as pd
 
+    from .project_invoke import deploy_for_organization, using_stand_ins
+
+    running = sandbox_module.current() is not None
     with sandbox_module.sandbox() as sb:
         alias = "replay"
         taken = {o["Alias"] for o in sb.client("workmail").list_organizations()["OrganizationSummaries"]}
@@ -223,8 +267,9 @@ def _run(source: str | PathLike, rules: RuleSet, spec: tuple[Path, str] | None, 
             n += 1
             alias = f"replay-{n}"
         settings = FlowSettings(unknown_recipients="create-mailbox")
-        if spec is not None:
-            path, handler = spec
+        org = Organization.create(sb, alias, domains=list(domains), users=list(users), rules=rules, settings=settings)
+        if target.spec is not None:
+            path, handler = target.spec
             name = re.sub(r"[^A-Za-z0-9_-]", "-", f"replay-{path.stem}")[:64]
             deployed = deploy_handler(
                 path.read_text(encoding="utf-8"),
@@ -233,20 +278,26 @@ def _run(source: str | PathLike, rules: RuleSet, spec: tuple[Path, str] | None, 
                 managed_policies=["arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowFullAccess"],
                 description=f"{path.name}:{handler}, deployed by workmail-sandbox replay",
             )
-            arn = deployed["FunctionArn"]
-            rules = RuleSet(
-                [_with_function(r, arn) for r in rules], settings=rules.settings, description=rules.description
-            )
-        org = Organization.create(sb, alias, domains=list(domains), users=list(users), rules=rules, settings=settings)
-        if spec is not None:
+            org.rules = _rules_running(rules, deployed["FunctionArn"])
             org.grant_invoke(name)
-        chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts)
-        try:
-            for chunk in chunks:
-                rows.extend(sink.write(chunk) if sink is not None else chunk)
-        finally:
-            chunks.close()
+        elif target.project is not None:
+            deployment = deploy_for_organization(
+                target.project, org, function=target.logical_id, parameters=target.parameters, skip=target.skip
+            )
+            org.rules = _rules_running(rules, deployment.function.arn)
+        with using_stand_ins(target.stand_ins, sb, keep=not running):
+            chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts)
+            try:
+                for chunk in chunks:
+                    rows.extend(sink.write(chunk) if sink is not None else chunk)
+            finally:
+                chunks.close()
     return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+
+
+def _rules_running(rules: RuleSet, arn: str) -> RuleSet:
+    """``rules`` with every Run Lambda rule running the function ``arn``."""
+    return RuleSet([_with_function(r, arn) for r in rules], settings=rules.settings, description=rules.description)
 
 
 def _with_function(rule: Rule, arn: str) -> Rule:

@@ -17,7 +17,13 @@ first, so that no client made inside the sandbox can be mistaken for a real one.
 Sandbox-only controls (AWS has no API for these; they are never fake AWS
 operations) live on :class:`Sandbox`: ``reset``, ``snapshot``/``restore``,
 ``clock``/``advance_clock``, ``put_message_in_transit``, ``mark_redirected``,
-``message_content`` and ``message_history``.
+``message_content``, ``message_history`` and the stand-ins (``stand_in``,
+``stand_in_http``).
+
+One concept: the sandbox's life cycle and the controls a user has over it. Each
+control is a short method delegating to the module that does the work (the
+emulators, :mod:`.stand_ins`, :mod:`._moto`), so they stay in one place a user
+can read.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _moto, emulators
+from . import stand_ins as _stand_ins
 from .clock import SimulatedClock
 from .emulators import _core
 from .errors import ConfigurationError, SandboxError
@@ -117,7 +124,9 @@ _SANDBOX_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 # moto services the kit uses; snapshot/restore copies their state.
-_MOTO_SERVICES = ("lambda", "lambda_simple", "iam", "s3", "logs", "cloudformation", "sts", "events", "cloudwatch")
+# (secretsmanager and apigateway: what deploy_project's fill-ins create; see snapshot() for state machines)
+_MOTO_SERVICES = ("lambda", "lambda_simple", "iam", "s3", "logs", "cloudformation", "sts", "events", "cloudwatch",
+                  "secretsmanager", "apigateway")
 
 _lock = threading.RLock()
 _current: Sandbox | None = None
@@ -261,10 +270,13 @@ class Sandbox:
                     # AWS managed policies are loaded on first use, see emulators.iam_managed_policies
                     "iam": {"load_aws_managed_policies": False},
                     "core": {"reset_boto3_session": True},
+                    # Step Functions runs executions with moto's interpreter, as AWS runs them
+                    "stepfunctions": {"execute_state_machine": True},
                 }
             )
             self._mock.start()
             emulators.install()
+            _stand_ins.install()  # before any session is made: every client asks the stand-ins
             _core.STATE.active = True
             _core.STATE.ever_started = True
             _core.STATE.account_id = self.account_id
@@ -308,6 +320,7 @@ class Sandbox:
         # Threads function code started get a moment to end while everything still runs.
         leftover = self.runtime.wait_for_function_threads(1.0) if self.runtime is not None else []
         _core.STATE.active = False
+        _stand_ins.clear()  # before moto's mock stops: the HTTP stand-ins' requests mock is on top of it
         _moto.unregister_builtin_handlers()  # sessions made from now on are plain botocore ones
         self.network.uninstall()
         if self.runtime is not None:
@@ -357,6 +370,14 @@ class Sandbox:
 
     # ---------------------------------------------------------------- boto3
 
+    def saved_environment(self) -> dict[str, str | None]:
+        """The variables the sandbox replaced, as they were before :meth:`start` (``None``: was unset).
+
+        For programs the kit runs on the user's behalf outside the sandbox, such as
+        pip building a project's dependencies with the user's proxy settings.
+        """
+        return dict(self._saved_env)
+
     def session(self):
         """A boto3 session in the sandbox's region (fake credentials)."""
         import boto3
@@ -384,8 +405,9 @@ class Sandbox:
         return self.clock.advance(**kwargs)
 
     def reset(self) -> None:
-        """Back to an empty sandbox: no functions, buckets, organizations or messages."""
+        """Back to an empty sandbox: no functions, buckets, organizations, messages or stand-ins."""
         self._require_started()
+        _stand_ins.clear()
         _moto.reset_backends()  # every moto service, all accounts
         for service in _core.registered_services().values():
             service.reset()
@@ -397,7 +419,8 @@ class Sandbox:
         """Copy the whole state (moto services, emulators, clock) to restore later.
 
         A workshop can snapshot after a lesson's set-up and let a learner who
-        fell behind catch up with :meth:`restore` in one call.
+        fell behind catch up with :meth:`restore` in one call. Step Functions state
+        machines (which run in moto's executing backend) are not part of a snapshot.
         """
         self._require_started()
         moto_state = {}
@@ -486,6 +509,28 @@ class Sandbox:
         """Every PutRawMessageContent on a message, and whether it took effect."""
         self._require_started()
         return self._messageflow().history(message_id)
+
+    # Stand-ins (docs/stand-ins.md): cleared by reset() and stop(); snapshot()/restore() do not carry them.
+    def stand_in(self, service: str, operation: str, answer: Any) -> _stand_ins.StandIn:
+        """Answer ``service.operation`` (method or API name) for every boto3 client, ahead of moto and the emulators.
+
+        ``answer``: the response dict, a function of the request parameters, or ``stand_ins.client_error(...)``.
+        """
+        self._require_started()
+        return _stand_ins.add(service, operation, answer)
+
+    def stand_in_http(self, url_prefix: str, answer: Any) -> _stand_ins.HttpStandIn:
+        """Answer HTTP(S) requests whose URL starts with ``url_prefix`` ({"status", "json" or "body", "headers"})."""
+        self._require_started()
+        return _stand_ins.add_http(url_prefix, answer)
+
+    def stand_ins(self) -> list[_stand_ins.StandIn | _stand_ins.HttpStandIn]:
+        """The stand-ins answering now, oldest first."""
+        return _stand_ins.active()
+
+    def stand_in_calls(self) -> list[_stand_ins.StandInCall]:
+        """Every call a stand-in answered (AWS and HTTP), in order, since the last reset."""
+        return _stand_ins.calls()
 
     def _require_started(self) -> None:
         if not self.started:

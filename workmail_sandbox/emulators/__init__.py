@@ -14,7 +14,7 @@ __all__ = ["STATE", "EmulatedService", "coverage", "coverage_markdown", "install
 
 def install() -> None:
     """Register every emulated service and add botocore's hooks (idempotent)."""
-    from . import iam_managed_policies
+    from . import cloudformation_models, iam_managed_policies, request_fixes
     from .messageflow import SERVICE as messageflow
     from .serverlessrepo import SERVICE as serverlessrepo
     from .serverlessrepo import install_cloudformation_hooks
@@ -25,6 +25,8 @@ def install() -> None:
     install_hooks([s.service_id for s in registered_services().values()])
     iam_managed_policies.install()
     install_cloudformation_hooks()
+    cloudformation_models.install()
+    request_fixes.install()
 
 
 def coverage() -> list[dict[str, str]]:

@@ -17,6 +17,7 @@ boto3 code stays exactly what it would be on AWS:
   them), after making sure the AWS managed policies exist in moto's IAM (the
   Message Flow ones from the kit, others from moto's bundled copy of AWS's);
 * on an update, managed policies dropped from the template are detached;
+* a function's ``Layers`` are set (moto's CloudFormation creates functions without them);
 * a role's inline ``Policies`` are stored again as JSON (moto keeps them as
   Python dicts, so ``iam.get_role_policy`` answered their repr, not a document).
 
@@ -170,9 +171,25 @@ def _fix_inline_policies(iam: Any, role: Any) -> list[str]:
     done = []
     for name, document in list(getattr(role, "policies", {}).items()):
         if not isinstance(document, str):
+            if isinstance(document, dict) and "Version" not in document:
+                # IAM takes a document without a Version (SAM's policy templates make them) and reads it
+                # as 2008-10-17; moto's PutRolePolicy refuses it. Stored with 2012-10-17: the statements
+                # are the same, only ${aws:...} policy variables would read differently.
+                document = {"Version": "2012-10-17", **document}
             iam.put_role_policy(RoleName=role.name, PolicyName=name, PolicyDocument=json.dumps(document))
             done.append(f"{role.name}: inline policy {name} stored as JSON")
     return done
+
+
+def _set_layers(region: str, function_name: str, resource: dict[str, Any], resource_map: Any) -> list[str]:
+    """Give a function the ``Layers`` its template lists (moto's CloudFormation leaves them out)."""
+    wanted = [str(a) for a in _moto.resolve_intrinsics(copy.deepcopy(resource["Properties"]["Layers"]), resource_map)]
+    lam = sandbox_client("lambda", region)
+    current = [layer["Arn"] for layer in lam.get_function_configuration(FunctionName=function_name).get("Layers") or []]
+    if current == wanted:
+        return []
+    lam.update_function_configuration(FunctionName=function_name, Layers=wanted)
+    return [f"{function_name}: layers {', '.join(wanted)}"]
 
 
 def apply_moto_fixups(
@@ -220,6 +237,10 @@ def apply_moto_fixups(
 
         elif kind == "AWS::IAM::Role":
             done += _fix_inline_policies(iam, parsed.get(logical_id))
+        elif kind == "AWS::Lambda::Function" and (resource.get("Properties") or {}).get("Layers"):
+            function = parsed.get(logical_id)
+            if function is not None:
+                done += _set_layers(region, function.physical_resource_id, resource, resource_map)
 
     wanted = _managed_policy_arns(template, resource_map)
     before = _managed_policy_arns(previous_template, resource_map) if previous_template else {}

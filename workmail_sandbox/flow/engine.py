@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SandboxError
 from ..events import INBOUND, OUTBOUND, SmtpEnvelope
+from ..mail.parsing import parse_message
 from ..rules import BOUNCE, BYPASS_SPAM_CHECK, DEFAULT, DROP, MOVE_TO_JUNK, ROUTE_TO_SMTP_GATEWAY
 from .headers import to_raw
 from .lambdas import Decision, LambdaSteps
@@ -75,6 +76,7 @@ class _Router(LambdaSteps):
         self.decisions: dict[str, Decision] = {}
         self.conversation_of = dict(p.conversation_of)
         self.contents: dict[int, bytes] = {}
+        self.subjects: dict[int, str] = {}
         self.domains = org.domain_set
 
     # -- logging helpers
@@ -172,6 +174,17 @@ class _Router(LambdaSteps):
         self.contents[conversation] = raw
         return raw
 
+    def subject_for(self, conversation: int) -> str:
+        """The subject of what a recipient receives: the function's replacement's, when it put one."""
+        mid = self.message_ids.get(conversation)
+        if mid is None or not self.sandbox.message_history(mid):
+            return self.subject
+        cached = self.subjects.get(conversation)
+        if cached is None:
+            content = self.sandbox.message_content(mid)
+            cached = self.subjects[conversation] = parse_message(content, headers_only=True).subject or ""
+        return cached
+
     def settle(self, recipient: str, outcome: str, d: Decision, **extra: Any) -> RecipientOutcome:
         if recipient in self.result.recipients:  # pragma: no cover - an engine bug
             raise SandboxError(f"{recipient} was given two final states.", fix="report this bug in the flow engine")
@@ -236,6 +249,7 @@ class _Router(LambdaSteps):
             return None
         kind, addresses = targets
         content = self.content_for(self.conversation_of.get(r, 0))
+        subject = self.subject_for(self.conversation_of.get(r, 0))
         now = self.clock.now()
         mid = self.message_ids.get(self.conversation_of.get(r, 0))
         for n, address in enumerate(addresses):
@@ -243,7 +257,7 @@ class _Router(LambdaSteps):
                 MailItem(
                     recipient=address,
                     folder=folder,
-                    subject=self.subject,
+                    subject=subject,
                     mail_from=self.p.from_address,
                     smtp_message_id=self.smtp_id,
                     trace_id=self.trace,
@@ -321,7 +335,7 @@ class _Router(LambdaSteps):
             OutboxItem(
                 recipient=r,
                 via=via,
-                subject=self.subject,
+                subject=self.subject_for(conv),
                 mail_from=self.p.from_address,
                 smtp_message_id=self.smtp_id,
                 trace_id=self.trace,

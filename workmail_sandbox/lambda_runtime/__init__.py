@@ -35,9 +35,12 @@ Deviations and assumptions
 --------------------------
 
 * **One process, one interpreter.** The function runs on the sandbox's Python
-  (whatever version that is), whatever ``Runtime`` says (python3.12, 3.13, ...),
-  with the packages installed in the sandbox's environment; Lambda layers are not
-  loaded. Only Python functions run; others raise :class:`SandboxError`.
+  (whatever version that is), whatever ``Runtime`` says (python3.12, 3.13, ...).
+  A function imports its own code first (with the dependencies ``deploy_project``
+  built into it), then its layers' ``python`` folders (as Lambda mounts them
+  under ``/opt``, later layers first), then the packages of the sandbox's
+  environment. A layer's files are not at ``/opt`` itself. Only Python functions
+  run; others raise :class:`SandboxError`.
 * **Isolation is by namespace, not by process.** Process-wide state is swapped
   in for the call and restored afterwards: ``os.environ``, ``sys.path``, the
   working directory and the root logger's level (in the calling thread), and the

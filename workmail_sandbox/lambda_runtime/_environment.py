@@ -43,6 +43,8 @@ class Environment:
     version: str
     run_time: str
     env_bytes: tuple[tuple[bytes, bytes], ...] = ()
+    #: Where the function's imports look first: its code, then its layers' ``python`` folders.
+    search_path: tuple[str, ...] = ()
     modules: dict[str, ModuleType] = field(default_factory=dict)
     handler: Callable[..., Any] | None = None
     root_level: int = logging.WARNING
@@ -61,6 +63,7 @@ def environment_signature(fn: Any) -> tuple[Any, ...]:
         fn.timeout,
         fn.role,
         tuple(sorted(env.items())) if env else (),
+        tuple(str(layer.get("Arn")) for layer in fn.layers or ()),
     )
 
 
@@ -136,7 +139,7 @@ class Scope:
             if not _Host.tz_changed and not _host_is_utc():
                 _Host.tz_changed = True
                 time.tzset()
-            sys.path.insert(0, env.code_dir)
+            sys.path[0:0] = env.search_path
             self.root_level = root.level
             if root.level != env.root_level:
                 root.setLevel(env.root_level)
@@ -149,10 +152,11 @@ class Scope:
         with _Host.lock:
             _Host.depth -= 1
             last = _Host.depth == 0
-            try:
-                sys.path.remove(env.code_dir)
-            except ValueError:  # pragma: no cover - the handler removed it itself
-                pass
+            for folder in env.search_path:
+                try:
+                    sys.path.remove(folder)
+                except ValueError:  # pragma: no cover - the handler removed it itself
+                    pass
             env.root_level = root.level
             level = _Host.root_level if last else self.root_level
             if root.level != level:
@@ -203,4 +207,3 @@ def _set_environ(wanted_raw: Any) -> None:
     for key, value in wanted.items():
         if current.get(key) != value:
             os.environ[key] = value
-

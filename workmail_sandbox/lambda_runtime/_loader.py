@@ -49,7 +49,6 @@ def _is_own(module: Any, prefix: str) -> bool:
         return False
 
 
-
 #: The folders the runtimes unpack code into: a module from there belongs to a function.
 CODE_ROOTS: set[str] = set()
 #: Held while a function's code is imported, so no other invocation touches its module names then.
@@ -73,7 +72,7 @@ class FunctionFinder:
         env = CURRENT_ENV.get()
         if env is None or name not in env.top_names:
             return None
-        return importlib.machinery.PathFinder.find_spec(name, [env.code_dir])
+        return importlib.machinery.PathFinder.find_spec(name, list(env.search_path))
 
     @staticmethod
     def invalidate_caches() -> None:
@@ -127,21 +126,23 @@ class ModuleSwap:
 
 def _collect_own(env: Environment) -> None:
     """Adopt the modules imported from the function's folder."""
-    prefix = env.code_dir + os.sep
+    prefixes = tuple(folder + os.sep for folder in env.search_path)
     for name, module in list(sys.modules.items()):
-        if name not in env.modules and _is_own(module, prefix):
+        if name not in env.modules and any(_is_own(module, prefix) for prefix in prefixes):
             env.modules[name] = module
 
 
-def top_level_names(code_dir: str) -> frozenset[str]:
+def top_level_names(*folders: str) -> frozenset[str]:
+    """The top-level module and package names in ``folders`` (a function's code and its layers)."""
     names = set()
-    for entry in os.listdir(code_dir):
-        path = os.path.join(code_dir, entry)
-        if os.path.isdir(path):
-            if entry.isidentifier():
-                names.add(entry)
-        elif entry.endswith((".py", ".pyc", ".so", ".pyd")):
-            names.add(entry.split(".", 1)[0])
+    for folder in folders:
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if os.path.isdir(path):
+                if entry.isidentifier():
+                    names.add(entry)
+            elif entry.endswith((".py", ".pyc", ".so", ".pyd")):
+                names.add(entry.split(".", 1)[0])
     return frozenset(names)
 
 
@@ -166,7 +167,6 @@ def _load_handler(env: Environment) -> None:
         raise Fault("Runtime.HandlerNotFound", f"Handler '{fname}' missing on module '{modname}'") from None
 
 
-
 class Fault(Exception):
     """An init failure the Lambda runtime reports with its own error type."""
 
@@ -177,7 +177,6 @@ class Fault(Exception):
         self.trace = trace or []
 
 
-
 def run_init(env: Environment, outcome: Outcome, request_id: str) -> None:
     """The init phase: import the handler module (in the worker thread)."""
     outcome.ran_init = True
@@ -186,7 +185,7 @@ def run_init(env: Environment, outcome: Outcome, request_id: str) -> None:
     modules = sys.modules
     # No host module (and no half-imported module of another function) may shadow the code's own names.
     saved = {name: modules.pop(name) for name in list(modules) if name.partition(".")[0] in env.top_names}
-    sys.path.insert(0, env.code_dir)  # first, even if another invocation's folder went in after ours
+    sys.path[0:0] = env.search_path  # first, even if another invocation's folder went in after ours
     try:
         _load_handler(env)
     except Fault as fault:
@@ -202,10 +201,11 @@ def run_init(env: Environment, outcome: Outcome, request_id: str) -> None:
         outcome.error = exception_error(error, "")
         outcome.init_failed = True
     finally:
-        try:
-            sys.path.remove(env.code_dir)
-        except ValueError:  # pragma: no cover - the code removed it itself
-            pass
+        for folder in env.search_path:
+            try:
+                sys.path.remove(folder)
+            except ValueError:  # pragma: no cover - the code removed it itself
+                pass
         _collect_own(env)
         for name, module in env.modules.items():
             if modules.get(name) is module:
@@ -218,4 +218,3 @@ def run_init(env: Environment, outcome: Outcome, request_id: str) -> None:
     end = time.perf_counter()
     outcome.init_ms = (end - started) * 1000
     outcome.init_end = end
-

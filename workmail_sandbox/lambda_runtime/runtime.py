@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import io
 import json
 import math
 import os
-import shutil
-import tempfile
 import threading
 import time
 import uuid
 import warnings
 import weakref
-import zipfile
 from typing import Any
 
 from .. import _moto
@@ -29,10 +25,11 @@ from ..invocation import CURRENT_INVOCATION, Invocation, function_code_running
 from ..permissions import workmail_invoke_decision
 from ..workmail_service import FUNCTION_ARN
 from ._capture import CAPTURE, OUTPUT, Capture
+from ._code import CodeStore
 from ._environment import INVOCATION_LOCK, Environment, Scope, environment_signature, stream_name
 from ._errors import error_log_line, exception_error, exit_error, iso_ms, tail
 from ._guard import THREADS, Hooks, tamper_warning, wait_for_function_threads
-from ._loader import CODE_ROOTS, CURRENT_ENV, INIT_TIMEOUT_SECONDS, ModuleSwap, run_init, top_level_names
+from ._loader import CURRENT_ENV, INIT_TIMEOUT_SECONDS, ModuleSwap, run_init, top_level_names
 from ._workers import Outcome, Workers, bind
 from .context import LambdaContext
 from .results import InvocationResult
@@ -59,9 +56,8 @@ class Runtime:
         self.account_id = account_id
         self.region = region
         self._environments: dict[tuple[str, str, str, str], Environment] = {}
-        self._code_dirs: dict[str, str] = {}
+        self._code = CodeStore()
         self._lock = threading.RLock()
-        self._root: str | None = None
         self._workers = Workers()
         self._output_acquired = False
         self._threads_acquired = False
@@ -113,10 +109,7 @@ class Runtime:
                 self._threads_acquired = False
             self._workers.close()
             self.clear()
-            if self._root is not None:
-                shutil.rmtree(self._root, ignore_errors=True)
-                self._root = None
-            self._code_dirs.clear()
+            self._code.remove()
 
     @staticmethod
     def wait_for_function_threads(seconds: float = 1.0) -> list[tuple[threading.Thread, Invocation]]:
@@ -245,7 +238,8 @@ class Runtime:
                 "(Runtime python3.x, PackageType Zip).",
                 fix="deploy a Python version of the function (e.g. Runtime='python3.12'), or run it in aws mode",
             )
-        code_dir = self._code_dir(fn)
+        code_dir = self._code.function_code(fn)
+        search_path = (code_dir, *self._code.layer_paths(fn, account, region, run_time))
         group = fn.logs_group_name  # moto's /aws/lambda/<name>; in _moto.LAMBDA_FUNCTION_ATTRIBUTES
         stream = stream_name(version)
         env_vars = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
@@ -270,7 +264,8 @@ class Runtime:
             signature=signature,
             fn_ref=weakref.ref(fn),
             code_dir=code_dir,
-            top_names=top_level_names(code_dir),
+            top_names=top_level_names(*search_path),
+            search_path=search_path,
             handler_spec=fn.handler or "",
             env_vars=env_vars,
             log_group=group,
@@ -281,34 +276,6 @@ class Runtime:
         )
         self._environments[key] = env
         return env
-
-    def _code_dir(self, fn: Any) -> str:
-        """The function's code, unpacked once per code hash."""
-        digest = base64.b64decode(fn.code_sha_256).hex() if fn.code_sha_256 else uuid.uuid4().hex
-        with self._lock:
-            path = self._code_dirs.get(digest)
-            if path is not None and os.path.isdir(path):
-                return path
-            if self._root is None or not os.path.isdir(self._root):
-                self._root = tempfile.mkdtemp(prefix="workmail-sandbox-lambda-")
-                CODE_ROOTS.add(self._root)
-            path = os.path.join(self._root, digest[:32])
-            staging = tempfile.mkdtemp(dir=self._root)
-            try:
-                with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as archive:
-                    archive.extractall(staging)
-            except zipfile.BadZipFile:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise SandboxError(
-                    f"The code of function {fn.function_name} is not a zip file.",
-                    fix="deploy the function with Code={'ZipFile': <bytes of a .zip>}",
-                ) from None
-            if os.path.isdir(path):
-                shutil.rmtree(staging, ignore_errors=True)
-            else:
-                os.replace(staging, path)
-            self._code_dirs[digest] = path
-            return path
 
     def _run(
         self,

@@ -24,6 +24,7 @@ __all__ = [
     "generated_name",
     "package_template",
     "stage_code",
+    "stage_zip",
 ]
 
 #: The staging bucket for app code is ``<prefix>-<account>-<region>`` in the sandbox account.
@@ -36,13 +37,12 @@ def artifact_bucket(account: str, region: str) -> str:
     return f"{ARTIFACT_BUCKET_PREFIX}-{account}-{region}"
 
 
-def stage_code(app: Any, *, region: str, account: str | None = None) -> dict[str, str]:
-    """Upload ``app``'s code zip to the sandbox's staging bucket; return ``{"Bucket", "Key"}``."""
+def stage_zip(body: bytes, key_prefix: str, *, region: str, account: str | None = None) -> dict[str, str]:
+    """Upload a code zip to the sandbox's staging bucket (``<prefix>/<sha256>.zip``); ``{"Bucket", "Key"}``."""
     account = account or sandbox_account()
     s3 = sandbox_client("s3", region)
     bucket = artifact_bucket(account, region)
-    body = app.code_zip()
-    key = f"{app.name}/{app.version}/{hashlib.sha256(body).hexdigest()[:32]}.zip"
+    key = f"{key_prefix}/{hashlib.sha256(body).hexdigest()[:32]}.zip"
     try:
         s3.head_bucket(Bucket=bucket)
     except Exception:  # noqa: BLE001 - any "not there" answer
@@ -52,6 +52,11 @@ def stage_code(app: Any, *, region: str, account: str | None = None) -> dict[str
         s3.create_bucket(**arguments)
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     return {"Bucket": bucket, "Key": key}
+
+
+def stage_code(app: Any, *, region: str, account: str | None = None) -> dict[str, str]:
+    """Upload ``app``'s code zip to the sandbox's staging bucket; return ``{"Bucket", "Key"}``."""
+    return stage_zip(app.code_zip(), f"{app.name}/{app.version}", region=region, account=account)
 
 
 def package_template(app: Any, *, region: str, account: str | None = None) -> dict[str, Any]:
@@ -67,8 +72,6 @@ def package_template(app: Any, *, region: str, account: str | None = None) -> di
             else:
                 properties[CODE_PROPERTY[kind]] = {"S3Bucket": location["Bucket"], "S3Key": location["Key"]}
     return sam
-
-
 
 
 MAX_FUNCTION_NAME = 64
@@ -117,4 +120,3 @@ def generated_name(stack_name: str, logical_id: str, limit: int, *, lower: bool 
         logical_part = logical_id[: limit - len(stack_part) - len(suffix) - 2]
     name = f"{stack_part}-{logical_part}-{suffix if lower else suffix.upper()}"
     return name.lower() if lower else name
-
