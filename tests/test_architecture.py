@@ -181,7 +181,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "call_log",
         ),
     ),
-    ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors")),
+    ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors",
+                     "_yaml_limits")),
 ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import workmail_sandbox as wms
+from tests.wheels import write_wheel
 from workmail_sandbox.deploy.project import find_template
 from workmail_sandbox.errors import SandboxError
 from workmail_sandbox.sam.parameters import resolve_parameters
@@ -310,7 +311,7 @@ def test_a_missing_project_template_or_code_folder_is_one_line(workmail_sandbox,
     with pytest.raises(SandboxError, match=r"Fn \(AWS::Serverless::Function\) has CodeUri: source/, and .* not exist"):
         wms.deploy_project(project_dir)
     (project_dir / "template.yaml").write_text("Resources: [unclosed")
-    with pytest.raises(SandboxError, match=r"is not valid YAML or JSON: did not find expected ',' or '\]' \(line 2, column 1\)"):
+    with pytest.raises(SandboxError, match=r"is not valid YAML or JSON \(line 2, column 1: did not find expected ',' or '\]'\)"):
         wms.deploy_project(project_dir)
     (project_dir / "template.yaml").write_text(TEMPLATE)
     with pytest.raises(SandboxError, match="not a valid stack name"):
@@ -334,34 +335,14 @@ def test_deploy_project_needs_the_sandbox(project_dir):
 # Dependencies: requirements.txt of a function and of a layer -------------------------------------
 
 
-def _wheel(folder: Path, name: str, version: str, files: dict[str, str]) -> None:
-    """A minimal pure-Python wheel (no index needed: pip reads it from PIP_FIND_LINKS)."""
-    import base64
-    import hashlib
-    import zipfile
-
-    dist = f"{name}-{version}.dist-info"
-    content = dict(files)
-    content[f"{dist}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    content[f"{dist}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    record = []
-    for path, text in content.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(text.encode())}")
-    content[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
-    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
-        for path, text in content.items():
-            archive.writestr(path, text)
-
-
 def test_requirements_of_a_function_and_a_layer_are_installed_for_that_function(
     workmail_sandbox, project_dir, tmp_path, monkeypatch
 ):
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    _wheel(wheels, "mailwords", "1.0", {"mailwords/__init__.py": "WORD = 'from the function requirements'\n"})
-    _wheel(wheels, "layerwords", "2.0", {"layerwords/__init__.py": "WORD = 'from the layer requirements'\n"})
-    _wheel(wheels, "boto3", "1.0.0", {"boto3/__init__.py": "raise ImportError('the wrong boto3')\n"})
+    write_wheel(wheels, "mailwords", "1.0", {"mailwords/__init__.py": "WORD = 'from the function requirements'\n"})
+    write_wheel(wheels, "layerwords", "2.0", {"layerwords/__init__.py": "WORD = 'from the layer requirements'\n"})
+    write_wheel(wheels, "boto3", "1.0.0", {"boto3/__init__.py": "raise ImportError('the wrong boto3')\n"})
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # the user's pip configuration reaches pip
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     (project_dir / "src" / "requirements.txt").write_text("mailwords==1.0\nboto3==1.0.0\n")

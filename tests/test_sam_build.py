@@ -8,7 +8,6 @@ half a second, so the function build most tests read is made once per module.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import os
@@ -23,6 +22,7 @@ from types import SimpleNamespace
 import pytest
 
 import workmail_sandbox.sam.build as sam_build
+from tests.wheels import write_wheel
 from workmail_sandbox.emulators import _core
 from workmail_sandbox.errors import SandboxError
 from workmail_sandbox.sam import Build, build_function, build_layer, cache_root
@@ -31,30 +31,12 @@ from workmail_sandbox.sam.build import MAX_UNZIPPED_BYTES, dependency_key, pip_e
 APP = "import tinydep\n\n\ndef lambda_handler(event, context):\n    return tinydep.VALUE\n"
 
 
-def _wheel(folder: Path, name: str, version: str, files: dict[str, str], requires: tuple[str, ...] = ()) -> None:
-    """A minimal pure-Python wheel: the files, METADATA, WHEEL and RECORD."""
-    dist = f"{name}-{version}.dist-info"
-    content = dict(files)
-    content[f"{dist}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-        f"Requires-Dist: {requirement}\n" for requirement in requires
-    )
-    content[f"{dist}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    record = []
-    for path, text in content.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(text.encode())}")
-    content[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
-    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
-        for path, text in content.items():
-            archive.writestr(path, text)
-
-
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("wheelhouse")
-    _wheel(folder, "tinydep", "1.0", {"tinydep/__init__.py": "VALUE = 42\n"})
-    _wheel(folder, "boto3", "9.9.9", {"boto3/__init__.py": "__version__ = '9.9.9'\n"}, ("botocore==9.9.9",))
-    _wheel(folder, "botocore", "9.9.9", {"botocore/__init__.py": "__version__ = '9.9.9'\n"})
+    write_wheel(folder, "tinydep", "1.0", {"tinydep/__init__.py": "VALUE = 42\n"})
+    write_wheel(folder, "boto3", "9.9.9", {"boto3/__init__.py": "__version__ = '9.9.9'\n"}, ("botocore==9.9.9",))
+    write_wheel(folder, "botocore", "9.9.9", {"botocore/__init__.py": "__version__ = '9.9.9'\n"})
     return folder
 
 
@@ -217,7 +199,7 @@ def test_boto3_asked_for_is_left_out_with_one_warning(tmp_path):
 def test_boto3_brought_in_by_a_dependency_is_left_out_and_named(tmp_path, pip_runs):
     # needsboto's wheel sits outside the code folder: pip runs in the code folder, so ../wheels works
     (tmp_path / "wheels").mkdir()
-    _wheel(tmp_path / "wheels", "needsboto", "1.0", {"needsboto/__init__.py": ""}, ("boto3",))
+    write_wheel(tmp_path / "wheels", "needsboto", "1.0", {"needsboto/__init__.py": ""}, ("boto3",))
     code = _write(tmp_path / "src", {"app.py": APP, "requirements.txt": "../wheels/needsboto-1.0-py3-none-any.whl\n"})
     built = build_function(code)
     assert built.installed == ("needsboto",)

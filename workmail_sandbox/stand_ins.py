@@ -55,6 +55,7 @@ from botocore.exceptions import ClientError
 
 from . import _moto
 from ._http_stand_ins import HttpRegistry, HttpRequest, HttpStandIn
+from ._yaml_limits import YAMLShapeError, load_without_aliases, yaml_error_text
 from .errors import SandboxError
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -679,36 +680,19 @@ def _parse_yaml(p: Path, text: str) -> Any:
     import yaml
 
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        root = yaml.compose(text, Loader=loader)
-        if root is None:
-            return None
-        seen: set[int] = set()
-        stack: list[tuple[Any, int]] = [(root, 1)]
-        while stack:
-            node, depth = stack.pop()
-            where = f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
-            if id(node) in seen:
-                raise SandboxError(
-                    f"{p}: YAML anchors and aliases (&name, *name) are not allowed ({where}).",
-                    fix="write each value out",
-                )
-            seen.add(id(node))
-            if depth > _MAX_YAML_DEPTH:
-                raise SandboxError(
-                    f"{p}: the YAML nests more than {_MAX_YAML_DEPTH} levels deep ({where}).",
-                    fix="flatten the answer, or build it in a Python stand-in file",
-                )
-            if isinstance(node, yaml.MappingNode):
-                stack.extend((part, depth + 1) for pair in node.value for part in pair)
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend((item, depth + 1) for item in node.value)
-        return loader(text).construct_document(root)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        return load_without_aliases(text, max_depth=_MAX_YAML_DEPTH)
+    except YAMLShapeError as error:
+        if error.kind == "alias":
+            raise SandboxError(
+                f"{p}: YAML anchors and aliases (&name, *name) are not allowed ({error.where}).",
+                fix="write each value out",
+            ) from None
         raise SandboxError(
-            f"{p}: not valid YAML ({at}{problem}).",
+            f"{p}: the YAML nests more than {_MAX_YAML_DEPTH} levels deep ({error.where}).",
+            fix="flatten the answer, or build it in a Python stand-in file",
+        ) from None
+    except yaml.YAMLError as error:
+        raise SandboxError(
+            f"{p}: not valid YAML ({yaml_error_text(error)}).",
             fix="fix the YAML there (indentation and ':' after each key are the usual causes)",
         ) from None

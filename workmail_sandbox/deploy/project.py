@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 
 from .. import _moto
 from .._internal_clients import require_sandbox, sandbox_account, sandbox_client
+from .._yaml_limits import yaml_error_text
 from ..emulators.cloudformation_fixups import apply_moto_fixups, detach_stack_managed_policies
 from ..emulators.cloudformation_models import FILLED_IN_TYPES, register_models
 from ..errors import SandboxError
@@ -164,13 +165,8 @@ def _read_template(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise SandboxError(f"{path} is not UTF-8 text: {error}", fix="save the template as UTF-8") from None
     except Exception as error:  # yaml.YAMLError and friends: one line, not a parser traceback
-        problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
-        if problem and mark is not None:
-            first = f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
-        else:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise SandboxError(
-            f"{path} is not valid YAML or JSON: {first}", fix="fix the template (sam validate)"
+            f"{path} is not valid YAML or JSON ({yaml_error_text(error)}).", fix="fix the template (sam validate)"
         ) from None
 
 

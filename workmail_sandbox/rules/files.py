@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._yaml_limits import YAMLShapeError, load_without_aliases, yaml_error_text
 from ..errors import RuleError
 from ._messages import _suggest
 
@@ -130,67 +131,32 @@ def _parse_json(text: str, path: Path) -> Any:
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
-    """``yaml.safe_load`` without aliases, and with bounded nesting.
+    """``yaml.safe_load`` without aliases, and with bounded nesting (:mod:`workmail_sandbox._yaml_limits`).
 
-    Aliases are what make a "billion laughs" file: nine anchors of nine aliases each
-    expand 400 bytes into gigabytes. A rule file has no use for them, so the composed
-    node graph (where an alias is the anchored node shared, not copied) is checked
-    first for aliases and depth, without recursion, and only then constructed.
     Also, ``*`` at the start of an unquoted pattern is an alias in YAML, which the
-    error explains. libyaml (``CSafeLoader``) is used when PyYAML has it.
+    error explains.
     """
     import yaml
 
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
-        root = yaml.compose(text, Loader=loader)
-        if root is None:
-            return None
-        _check_yaml_nodes(root, path)
-        return loader(text).construct_document(root)
+        return load_without_aliases(text, max_depth=MAX_RULE_FILE_DEPTH)
+    except YAMLShapeError as error:
+        if error.kind == "alias":
+            raise RuleError(
+                f"{path}: YAML anchors and aliases (&name, *name) are not allowed in rule files ({error.where}).",
+                fix="write each value out; a pattern that starts with '*' must be quoted: \"*\" or \"*.example.com\"",
+            ) from None
+        raise RuleError(
+            f"{path}: the YAML nests more than {MAX_RULE_FILE_DEPTH} levels deep ({error.where}).",
+            fix="a rule file nests four levels; check the file",
+        ) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         if "alias" in str(error):
             fix = "quote patterns that start with '*' (YAML reads * as an alias): write \"*\" or \"*.example.com\""
         else:
             fix = "fix the YAML there (indentation and ':' after each key are the usual causes)"
-        raise RuleError(f"{path}: not valid YAML ({at}{problem}).", fix=fix) from None
+        raise RuleError(f"{path}: not valid YAML ({yaml_error_text(error)}).", fix=fix) from None
     except RecursionError:
         raise RuleError(
             f"{path}: the YAML nests too deeply to read.", fix="a rule file nests four levels; check the file"
         ) from None
-
-
-def _check_yaml_nodes(root: Any, path: Path) -> None:
-    """Refuse aliases (a node reached twice) and nesting over :data:`MAX_RULE_FILE_DEPTH`.
-
-    An anchor nobody refers to is harmless and passes; the first alias is refused,
-    so no expansion ever happens. The walk uses a stack, not recursion.
-    """
-    import yaml
-
-    seen: set[int] = set()
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        mark = node.start_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}"
-        if id(node) in seen:  # an alias: the composer shares the anchored node
-            raise RuleError(
-                f"{path}: YAML anchors and aliases (&name, *name) are not allowed in rule files ({where}).",
-                fix="write each value out; a pattern that starts with '*' must be quoted: \"*\" or \"*.example.com\"",
-            )
-        seen.add(id(node))
-        if depth > MAX_RULE_FILE_DEPTH:
-            raise RuleError(
-                f"{path}: the YAML nests more than {MAX_RULE_FILE_DEPTH} levels deep ({where}).",
-                fix="a rule file nests four levels; check the file",
-            )
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
