@@ -165,10 +165,13 @@ def test_moto_and_botocore_internals_stay_in_the_adapter():
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "entry points",
-        ("cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder", "project_invoke"),
+        (
+            "cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder", "project_invoke",
+            "endpoint",
+        ),
     ),
     ("deployment", ("deploy",)),
-    ("mail flow", ("organization", "flow", "replay")),
+    ("mail flow", ("organization", "flow", "replay", "smtp_door")),
     ("sandbox", ("sandbox", "aws")),
     ("runtime", ("lambda_runtime",)),
     ("emulators", ("emulators",)),

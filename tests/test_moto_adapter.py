@@ -678,3 +678,46 @@ def test_a_before_call_wildcard_handler_answers_ahead_of_the_emulators_and_moto(
     assert seen == [("workmail", "ListOrganizations", {"MaxResults": 5}), ("sts", "GetCallerIdentity", {})], (
         f"{touchpoint}: before-parameter-build.*.* saw the caller's parameters"
     )
+
+
+# The local endpoint's wire format ------------------------------------------------------------------
+
+
+def test_a_wire_request_is_read_as_its_operation_and_parameters():
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        method="POST", path="/2015-03-31/functions/my%2Dfn/invocations", query_string="Qualifier=live",
+        data=b'{"a": 1}', headers={"X-Amz-Invocation-Type": "Event"},
+    ).get_environ()  # fmt: skip
+    operation, params, protocol = _moto.parse_wire_request("lambda", environ)
+    assert (operation, protocol) == ("Invoke", "rest-json")
+    assert params == {"FunctionName": "my-fn", "Qualifier": "live", "InvocationType": "Event", "Payload": b'{"a": 1}'}
+    workmail = EnvironBuilder(
+        method="POST", path="/", data=b'{"OrganizationId": "m-1"}',
+        headers={"X-Amz-Target": "WorkMailService.DescribeOrganization", "Content-Type": "application/x-amz-json-1.1"},
+    ).get_environ()  # fmt: skip
+    assert _moto.parse_wire_request("workmail", workmail) == (
+        "DescribeOrganization", {"OrganizationId": "m-1"}, "json"
+    )
+    nowhere = EnvironBuilder(method="GET", path="/no/such/route").get_environ()
+    assert _moto.parse_wire_request("lambda", nowhere) is None
+
+
+def test_a_result_and_an_error_are_written_in_the_services_wire_format():
+    status, headers, body = _moto.serialize_wire_response(
+        "workmail", "DescribeOrganization", "json", {"OrganizationId": "m-1", "State": "Active"}
+    )
+    assert status == 200 and json.loads(body) == {"OrganizationId": "m-1", "State": "Active"}
+
+    class Refused(Exception):
+        code = "OrganizationNotFoundException"
+        message = "no such organization"
+
+    status, headers, body = _moto.serialize_wire_response("workmail", "DescribeOrganization", "json", Refused())
+    assert status == 400 and json.loads(body)["__type"].endswith("OrganizationNotFoundException")
+    assert "no such organization" in body.decode()
+    status, headers, body = _moto.serialize_wire_response(
+        "s3", "GetObject", "rest-xml", {"Body": b"abc", "ContentType": "text/plain", "ContentLength": 3}
+    )
+    assert body == b"abc" and headers["Content-Type"] == "text/plain"

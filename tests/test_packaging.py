@@ -71,7 +71,7 @@ PUBLIC_API = {
     "resolve_response", "AwsAccount", "Sandbox", "connect", "start", "stop",
     "Organization", "FlowResult", "FlowSettings", "RetryPolicy",
     "InvokeCheck", "Rule", "RuleSet", "deploy_handler", "workmail_bucket_policy", "workmail_may_invoke",
-    "Project", "deploy_project",
+    "Project", "deploy_project", "serve",
 }
 
 

@@ -51,6 +51,7 @@ from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_o
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers and IDEs
     from .deploy.handler import deploy_handler
     from .deploy.project import Project, deploy_project
+    from .endpoint import serve
     from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
 
 #: Names imported on first use: deploying and permission checks bring in the emulators,
@@ -59,6 +60,7 @@ _LAZY = {
     "deploy_handler": ".deploy.handler",
     "deploy_project": ".deploy.project",
     "Project": ".deploy.project",
+    "serve": ".endpoint",
     "InvokeCheck": ".permissions",
     "workmail_bucket_policy": ".permissions",
     "workmail_may_invoke": ".permissions",
@@ -124,6 +126,7 @@ __all__ = [
     "parse_message",
     "read_eml",
     "resolve_response",
+    "serve",
     "start",
     "stop",
     "workmail_bucket_policy",

@@ -1106,3 +1106,64 @@ def register_stand_in_hooks(keep_params: Callable[..., Any], answer: Callable[..
     """
     register_builtin_handler("before-parameter-build.*.*", keep_params)
     register_builtin_handler("before-call.*.*", answer)
+
+
+# The local endpoint: AWS wire requests in, AWS wire responses out --------------------------------
+
+
+@_touchpoint(
+    "moto.core.request.Request / moto.core.routing.get_service_router / moto.core.parse.PROTOCOL_PARSERS / "
+    "moto.core.request.determine_request_protocol / moto.core.utils.get_service_model",
+    "the local endpoint reads an HTTP request as the operation it calls and its parameters, with moto's "
+    "router and request parsers (built on botocore's service models)",
+)
+def parse_wire_request(service_name: str, environ: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
+    """``(operation name, parameters, protocol)`` of a WSGI request to ``service_name``; None when no
+    operation of the service matches the request."""
+    from moto.core import parse, request, routing, utils
+
+    wire = request.Request(environ)
+    try:
+        operation, uri_params = routing.get_service_router(service_name).match(wire)
+    except routing.NotFound:
+        return None
+    model = utils.get_service_model(service_name)
+    protocol = request.determine_request_protocol(model, wire.content_type)
+    parser = parse.PROTOCOL_PARSERS[protocol](operation)
+    params = parser.parse(
+        {
+            "method": wire.method,
+            "values": wire.values,
+            "headers": wire.headers,
+            "body": wire.get_data(),
+            "url_path": wire.path,
+            "url_params": uri_params,
+        }
+    )
+    return str(operation.name), dict(params or {}), protocol
+
+
+@_touchpoint(
+    "moto.core.serialize.get_serializer_class / ResponseSerializer.serialize / moto.core.utils.get_service_model",
+    "the local endpoint writes an operation's result (or error) as the service's wire response, with moto's "
+    "response serializers",
+)
+def serialize_wire_response(
+    service_name: str, operation_name: str, protocol: str, result: Any
+) -> tuple[int, dict[str, str], bytes]:
+    """``(status, headers, body)`` for ``result`` (a response dict, or an exception with ``code``/``message``)."""
+    from moto.core import serialize, utils
+
+    model = utils.get_service_model(service_name)
+    operation = model.operation_model(operation_name)
+    serializer = serialize.get_serializer_class(service_name, protocol)(operation)
+    with warnings.catch_warnings():  # "code X does not match an error shape": the kit's own codes are unmodelled
+        warnings.simplefilter("ignore", UserWarning)
+        answer = serializer.serialize(result)
+    body = answer["body"]
+    data = body if isinstance(body, bytes) else str(body or "").encode("utf-8")
+    headers = {str(k): str(v) for k, v in answer["headers"].items()}
+    content_type = result.get("ContentType") if isinstance(result, dict) else None
+    if isinstance(content_type, str) and "Content-Type" in headers:
+        headers["Content-Type"] = content_type  # a payload's own type (s3 GetObject), not the protocol's default
+    return int(answer["status_code"]), headers, data

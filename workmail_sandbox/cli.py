@@ -266,6 +266,33 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     return EXIT_OK if run.ok else EXIT_INVALID
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .endpoint import serve
+
+    smtp_port = None if args.no_smtp else args.smtp_port
+    endpoint = serve(args.port, smtp_port=smtp_port, submission_port=args.submission_port, host=args.host,
+                     allow_remote=args.allow_remote)  # fmt: skip
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    print(f"workmail-sandbox: serving the sandbox ({endpoint.sandbox.region}) at {endpoint.url}")
+    if endpoint.smtp is not None:
+        submission = f", submission (AUTH) on port {endpoint.smtp.submission_port}" if args.submission_port else ""
+        print(f"  SMTP door on {args.host}:{endpoint.smtp_port}{submission}")
+    print(f"  sandbox controls: {endpoint.url}/workmail-sandbox-api/ (docs/endpoint.md)")
+    print("Export these to use it from a shell, a CI job or any AWS SDK (no authentication: loopback only):")
+    print(endpoint.exports(), flush=True)
+    try:
+        stopping.wait()
+    finally:
+        endpoint.stop()
+        print("workmail-sandbox: stopped", flush=True)
+    return EXIT_OK
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
 
@@ -463,6 +490,24 @@ def build_parser() -> argparse.ArgumentParser:
         "  130 when interrupted (the CSV keeps the rows written so far)\n"
     )
     replay.set_defaults(func=_cmd_replay)
+
+    serve = command(
+        "serve",
+        "Serve the sandbox on 127.0.0.1 as an AWS endpoint (AWS CLI, any SDK) and an SMTP door, until Ctrl-C.",
+    )
+    serve.add_argument("--port", type=int, default=5055, help="the HTTP endpoint's port (default 5055; 0: any)")
+    serve.add_argument("--smtp-port", type=int, default=2525, help="the SMTP door's port (default 2525; 0: any)")
+    serve.add_argument("--no-smtp", action="store_true", help="do not open the SMTP door")
+    serve.add_argument(
+        "--submission-port", type=int, default=None, metavar="N",
+        help="also open an authenticated submission port (users of the organization send outbound mail)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--allow-remote", action="store_true",
+        help="allow a non-loopback --host: the sandbox has no authentication, so only on a network you trust",
+    )
+    serve.set_defaults(func=_cmd_serve)
 
     doctor = command(
         "doctor", "Check Python, the packages, the sandbox (or AWS credentials in aws mode) and say what to fix."

@@ -1,5 +1,9 @@
 """An emulated WorkMail organization that routes mail through its email flow rules and Run Lambda functions.
 
+One concept: the organization as its users see it (directory, rules, mailboxes, the
+registry that lets mail arriving another way find the same object); the routing
+itself is in :mod:`workmail_sandbox.flow`.
+
 ::
 
     from workmail_sandbox import sandbox
@@ -108,10 +112,14 @@ More documented choices (AWS is silent)
 * Mailboxes, outbox and event log belong to this Python object: attaching a
   second :class:`Organization` to the same id starts with empty mailboxes,
   and ``sandbox.snapshot()`` does not include them.
+* Each object registers itself as *the* object of its id (the most recent wins; :meth:`Organization.for_domain`),
+  so mail coming in another way (:mod:`workmail_sandbox.smtp_door`) uses its rules and mailboxes; an entry lapses
+  when the sandbox stops or is reset (a fresh clock; ``restore()`` keeps it) or the organization is deleted.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
@@ -147,6 +155,9 @@ __all__ = [
 
 #: The password the sandbox gives the users it creates (WorkMail needs one; it is not stored).
 SANDBOX_PASSWORD = "Sandbox-Passw0rd!"
+#: Organization id -> (the most recent Organization object for it, the sandbox clock it was made under).
+_REGISTRY: dict[str, tuple[Organization, object]] = {}
+_REGISTRY_LOCK = threading.Lock()
 
 
 class Organization:
@@ -193,6 +204,8 @@ class Organization:
         self._permission_cache: dict[tuple[str, str], tuple[bool, str]] = {}
         #: The email event log (in memory and in CloudWatch Logs).
         self.log = EventLog(account_id=self.account_id, region=self.region, log_group=lambda: self.log_group)
+        with _REGISTRY_LOCK:
+            _REGISTRY[organization_id] = (self, _core.STATE.clock)
 
     # ------------------------------------------------------------- creating
 
@@ -296,6 +309,39 @@ class Organization:
         """Route mail through an organization that already exists in the sandbox (by its id)."""
         return cls(sandbox, organization_id, rules=rules, settings=settings)
 
+    @classmethod
+    def registered(cls, sandbox: Any) -> dict[str, Organization]:
+        """The live registered objects of ``sandbox`` by id (a stopped or reset sandbox's are dropped)."""
+        with _REGISTRY_LOCK:
+            for org_id, (org, clock) in list(_REGISTRY.items()):
+                live = org.sandbox.started and clock is _core.STATE.clock
+                if not live or getattr(org._workmail().organizations.get(org_id), "state", None) != "Active":
+                    del _REGISTRY[org_id]
+            return {org_id: org for org_id, (org, _) in _REGISTRY.items() if org.sandbox is sandbox}
+
+    @classmethod
+    def for_domain(cls, sandbox: Any, domain: str) -> Organization | None:
+        """The registered object of the organization owning mail domain ``domain`` (attached if none yet), or None.
+
+        Asks the workmail emulator (``list_organizations``, ``list_mail_domains``); a domain has one owner at most.
+        """
+        wanted, live = domain.strip().lower().rstrip("."), cls.registered(sandbox)
+        for org in live.values():
+            if wanted in org.domain_set:
+                return org
+        client = sandbox.client("workmail")
+        for page in client.get_paginator("list_organizations").paginate():
+            for summary in page.get("OrganizationSummaries", []):
+                query: dict[str, Any] = {"OrganizationId": summary["OrganizationId"]}
+                while summary.get("State") == "Active" and query["OrganizationId"] not in live:  # no paginator
+                    answer = client.list_mail_domains(**query)
+                    if any(d["DomainName"].lower() == wanted for d in answer.get("MailDomains", [])):
+                        return cls.attach(sandbox, query["OrganizationId"])
+                    if not answer.get("NextToken"):
+                        break
+                    query["NextToken"] = answer["NextToken"]
+        return None
+
     @property
     def account(self) -> str:
         """The AWS account id (same as ``account_id``)."""
@@ -357,6 +403,14 @@ class Organization:
             self._mailboxes[address] = Mailbox(address, created_on_delivery=True)
             return "created", [address]
         return None
+
+    def recipient_kind(self, address: str) -> str | None:
+        """What delivery finds for ``address`` (of the domains): ``"user"``, ``"group"``, ``"created"`` (a mailbox
+        made on delivery: ``unknown_recipients="create-mailbox"``) or None (it would bounce, 550 5.1.1)."""
+        targets = self._mailbox_targets(address.strip().lower(), create=False)
+        if targets is not None:
+            return targets[0]
+        return "created" if self.settings.unknown_recipients == "create-mailbox" else None
 
     # ------------------------------------------------------------- mailboxes
 
