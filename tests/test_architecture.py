@@ -182,6 +182,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "emulators._core", "_moto", "_internal_clients", "invocation", "network", "stand_ins", "_http_stand_ins",
             "call_log",
+            # the endpoint's wire transport, which worker processes call (serve() is an entry point)
+            "endpoint.server", "endpoint.services",
         ),
     ),
     ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors",

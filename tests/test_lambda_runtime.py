@@ -497,10 +497,10 @@ def test_sys_exit_is_a_runtime_exit_error_and_resets_the_environment(runtime, de
 
 def test_nodejs_function_is_a_clear_kit_error(runtime, deploy, lam):
     deploy("storm", {"app.js": "exports.lambdaHandler = async () => ({});\n"}, handler="app.lambdaHandler", runtime="nodejs22.x")
-    with pytest.raises(SandboxError, match="only Python functions run in the sandbox") as caught:
+    with pytest.raises(SandboxError, match="in the sandbox.s own process only Python functions run") as caught:
         runtime.invoke("storm", {})
     assert "nodejs22.x" in str(caught.value) and caught.value.fix
-    with pytest.raises(SandboxError, match="only Python functions run in the sandbox"):
+    with pytest.raises(SandboxError, match="in the sandbox.s own process only Python functions run"):
         lam.invoke(FunctionName="storm", Payload=b"{}")
 
 

@@ -268,7 +268,8 @@ def test_a_folder_over_lambdas_limit_is_refused(function, tmp_path):
         build_function(function.code, cache_dir=str(function.cache), max_bytes=code_only)  # the code alone fits
 
 
-def test_other_runtimes_are_zipped_as_they_are(tmp_path, pip_runs):
+def test_other_runtimes_are_zipped_as_they_are(tmp_path, pip_runs, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-npm"))  # Node.js without npm: zipped as it is, with a warning
     code = _write(
         tmp_path / "node",
         {"index.mjs": "export const handler = async () => 1;\n", "requirements.txt": "tinydep\n",
@@ -306,3 +307,116 @@ def test_the_cache_root_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_root() == str(tmp_path / "home" / ".cache" / "workmail-sandbox")
+
+
+# Node.js: npm installs package.json's dependencies ----------------------------------------------------
+
+FAKE_NPM = """#!/bin/sh
+# Stands in for npm: records how it was run, then installs one package (or fails, or hangs).
+echo "$* | $(ls -A | tr '\\n' ' ')| global=${npm_config_global:-} registry=${npm_config_registry:-} aws=${AWS_ACCESS_KEY_ID:-}" >> "$FAKE_NPM_LOG"
+[ -n "$FAKE_NPM_SLEEP" ] && sleep "$FAKE_NPM_SLEEP"
+mkdir -p node_modules/tiny node_modules/.bin
+echo "module.exports = 42;" > node_modules/tiny/index.js
+printf '{"packages": {"": {}, "node_modules/tiny": {"version": "1.0.0"}}}' > node_modules/.package-lock.json
+"""
+NODE_APP = "import tiny from 'tiny';\nexport const handler = async () => tiny;\n"
+
+
+@pytest.fixture
+def fake_npm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in ``npm`` first on the PATH; returns the file it logs each run to."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "npm").write_text(FAKE_NPM, encoding="utf-8")
+    (folder / "npm").chmod(0o755)
+    log = tmp_path / "npm-runs.log"
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_NPM_LOG", str(log))
+    return log
+
+
+def _npm_runs(log: Path) -> list[str]:
+    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+
+def test_npm_installs_a_node_functions_dependencies_once_beside_its_code(tmp_path, fake_npm, monkeypatch, pip_runs):
+    monkeypatch.setenv("npm_config_registry", "https://npm.example.internal/")  # the user's npm configuration
+    monkeypatch.setenv("npm_config_global", "true")  # would send the install elsewhere: dropped
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAWORKMAILSANDBOX0")  # as the running sandbox sets it
+    code = _write(
+        tmp_path / "src",
+        {"index.mjs": NODE_APP, "package.json": '{"type": "module", "dependencies": {"tiny": "1.0.0"}}',
+         ".npmrc": "registry=https://npm.example.internal/\n", "node_modules/stale/index.js": "old copy",
+         "lib/node_modules/kept.js": "code", "package-lock.json": '{"lockfileVersion": 3}'},
+    )  # fmt: skip
+    first = build_function(code, runtime="nodejs20.x", logical_id="NodeFunction",
+                           saved_environ={"AWS_ACCESS_KEY_ID": None})  # fmt: skip
+    second = build_function(code, runtime="nodejs20.x", logical_id="NodeFunction")
+
+    assert _names(first) == [
+        "index.mjs", "lib/node_modules/kept.js", "node_modules/.package-lock.json", "node_modules/tiny/index.js",
+        "package-lock.json", "package.json",
+    ]  # fmt: skip
+    assert first.installed == ("tiny",) and first.warnings == ()
+    assert second.sha256 == first.sha256
+    (run,) = _npm_runs(fake_npm)  # once for the same package.json and lock file
+    assert run == (
+        "install --omit=dev --no-audit --no-fund | .npmrc package-lock.json package.json | global= "
+        "registry=https://npm.example.internal/ aws="
+    )
+    assert pip_runs == []
+    Path(code / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    build_function(code, runtime="nodejs20.x")
+    assert len(_npm_runs(fake_npm)) == 2  # another lock file: another install
+
+
+def test_without_dependencies_or_without_npm_a_node_function_is_zipped_as_it_is(tmp_path, fake_npm, monkeypatch):
+    code = _write(tmp_path / "src", {"index.mjs": NODE_APP, "package.json": '{"devDependencies": {"x": "1"}}'})
+    assert _names(build_function(code, runtime="nodejs20.x")) == ["index.mjs", "package.json"]
+    assert _npm_runs(fake_npm) == []  # devDependencies only: nothing to install
+    _write(code, {"package.json": '{"dependencies": {"tiny": "1"}}', "node_modules/tiny/index.js": "mine"})
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    built = build_function(code, runtime="nodejs20.x")
+    assert "node_modules/tiny/index.js" in _names(built) and built.warnings == ()  # the folder's own copy
+    assert _npm_runs(fake_npm) == []
+
+
+def test_the_npm_cache_key_follows_package_json_its_lock_files_the_runtime_and_node(tmp_path):
+    folder = _write(tmp_path, {"package.json": '{"dependencies": {"tiny": "1"}}'})
+    key = sam_build.npm_dependency_key(folder / "package.json", "nodejs20.x", node_version="v20.1.0")
+    assert sam_build.npm_dependency_key(folder / "package.json", "nodejs22.x", node_version="v20.1.0") != key
+    assert sam_build.npm_dependency_key(folder / "package.json", "nodejs20.x", node_version="v22.1.0") != key
+    _write(folder, {"npm-shrinkwrap.json": "{}"})
+    assert sam_build.npm_dependency_key(folder / "package.json", "nodejs20.x", node_version="v20.1.0") != key
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_an_npm_failure_is_one_line_with_npms_reason(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on: npm's registry, refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("npm_config_registry", f"http://127.0.0.1:{port}/")
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
+    code = _write(tmp_path / "src", {"index.mjs": NODE_APP, "package.json": '{"dependencies": {"tiny": "1.0.0"}}'})
+    with pytest.raises(SandboxError) as caught:
+        build_function(code, runtime="nodejs20.x", logical_id="BrokenNodeFunction")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        f"Function BrokenNodeFunction: npm could not install the dependencies of {code / 'package.json'} (exit status 1): "
+    )
+    assert f"request to http://127.0.0.1:{port}/tiny failed, reason: connect ECONNREFUSED" in message
+    assert "npm install --omit=dev" in caught.value.fix
+    assert not (Path(cache_root()) / "deps").exists() or not list((Path(cache_root()) / "deps").iterdir())
+
+
+def test_npm_is_stopped_at_the_timeout(tmp_path, fake_npm, monkeypatch):
+    monkeypatch.setenv("FAKE_NPM_SLEEP", "30")
+    code = _write(tmp_path / "src", {"index.mjs": NODE_APP, "package.json": '{"dependencies": {"tiny": "1"}}'})
+    with pytest.raises(SandboxError, match=r"npm did not finish installing .* in 0.3 s, and was stopped") as caught:
+        build_function(code, runtime="nodejs20.x", timeout=0.3)
+    assert "timeout=" in caught.value.fix
+    assert list((Path(cache_root()) / "tmp").iterdir()) == []

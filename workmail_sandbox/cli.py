@@ -16,6 +16,8 @@ from . import __version__
 from .errors import WorkMailSandboxError
 
 EXIT_OK = 0
+#: How the sandbox a command starts runs functions (``--isolation``; sandbox.start() reads it).
+ISOLATION_ENV = "WORKMAIL_SANDBOX_ISOLATION"
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
@@ -266,6 +268,14 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     return EXIT_OK if run.ok else EXIT_INVALID
 
 
+def _isolation_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--isolation", choices=["process", "in-process"], default="process",
+        help="run functions in worker processes of their own (default: a crash, a timeout or a memory blow-up "
+        "cannot take this command down) or in this process (faster start; docs/isolation.md)",
+    )
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
@@ -438,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  synchronous response WorkMail cannot use) or was not invoked (e.g. SES blocked the message);\n"
         "  3 when the project, the message, a parameter or the stand-in file cannot be used\n"
     )
+    _isolation_option(invoke)
     invoke.set_defaults(func=_cmd_invoke)
 
     replay = command(
@@ -489,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  (its row says why: columns error_stage and error), or a bad option or output path;\n"
         "  130 when interrupted (the CSV keeps the rows written so far)\n"
     )
+    _isolation_option(replay)
     replay.set_defaults(func=_cmd_replay)
 
     serve = command(
@@ -507,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-remote", action="store_true",
         help="allow a non-loopback --host: the sandbox has no authentication, so only on a network you trust",
     )
+    _isolation_option(serve)
     serve.set_defaults(func=_cmd_serve)
 
     doctor = command(
@@ -542,6 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "replay":
         _check_replay_options(parser, args)
+    import os
+
+    isolation = getattr(args, "isolation", None)
+    previous = os.environ.get(ISOLATION_ENV)
+    if isolation:  # the sandbox the command starts runs functions so (sandbox.start() reads it)
+        os.environ[ISOLATION_ENV] = isolation
     try:
         return args.func(args)
     except _InputError as exc:
@@ -554,6 +573,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT if isinstance(exc, MessageParseError) else EXIT_INVALID
     except BrokenPipeError:  # `workmail-sandbox event big.eml | head`
         return EXIT_OK
+    finally:
+        if isolation:
+            if previous is None:
+                os.environ.pop(ISOLATION_ENV, None)
+            else:
+                os.environ[ISOLATION_ENV] = previous
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,8 @@ from typing import Any
 
 __all__ = [
     "CURRENT_INVOCATION",
+    "acting_for",
+    "register_worker_key",
     "Invocation",
     "current_invocation",
     "function_code_running",
@@ -94,3 +96,23 @@ def function_threads() -> list[tuple[threading.Thread, Invocation]]:
 def function_code_running() -> Invocation | None:
     """The invocation whose code is running in this thread: a handler, or a thread a handler started."""
     return CURRENT_INVOCATION.get() or thread_invocation()
+
+
+#: Access keys given to worker processes -> the invocation running there (the local endpoint makes a
+#: worker's calls as that invocation, so the emulators apply its execution role, as in-process).
+_WORKER_KEYS: dict[str, Invocation] = {}
+
+
+def register_worker_key(access_key: str, invocation: Invocation | None) -> None:
+    """Make calls signed with ``access_key`` count as ``invocation``'s (None: forget the key)."""
+    with _THREADS_LOCK:
+        if invocation is None:
+            _WORKER_KEYS.pop(access_key, None)
+        else:
+            _WORKER_KEYS[access_key] = invocation
+
+
+def acting_for(access_key: str) -> Invocation | None:
+    """The invocation a worker's access key stands for, if any."""
+    with _THREADS_LOCK:
+        return _WORKER_KEYS.get(access_key)

@@ -258,4 +258,6 @@ def without_network(argv: list[str]) -> list[str]:
             fix="run it in a container or VM without a network, or rely on the in-process guard alone "
             "(docs/safety.md lists what it cannot stop)",
         )
-    return [*_UNSHARE, *argv]
+    # The namespace's own loopback comes up (if iproute2 is there), so worker processes can reach the
+    # sandbox's endpoint and Runtime API inside it; nothing outside the namespace is reachable.
+    return [*_UNSHARE, "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh", *argv]

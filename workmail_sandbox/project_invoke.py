@@ -133,8 +133,9 @@ def deploy_for_organization(
     """Deploy the SAM project at ``path`` for ``org`` and make sure WorkMail may invoke its function.
 
     Parameters taking an organization id get ``org.id`` unless given; ``function`` is the
-    logical id (needed when the project has several functions). Warnings of the build are
-    in ``deployment.project.warnings`` (not issued). Raises :class:`SandboxError` (one line)
+    logical id (needed when the project has several functions); a ``nodejs*`` function is set
+    to run in worker processes (``isolation="process"``: the runtime runs Node.js only there).
+    Warnings of the build are in ``deployment.project.warnings`` (not issued). Raises :class:`SandboxError` (one line)
     for a project that cannot be deployed.
     """
     given = dict(parameters or {})
@@ -144,6 +145,9 @@ def deploy_for_organization(
         warnings.simplefilter("ignore", UserWarning)  # the same notes are in project.warnings
         project = deploy_project(path, values, stack_name=stack_name, region=org.region, skip=tuple(skip))
     deployed = project.function(function)
+    runtime = getattr(org.sandbox, "runtime", None)
+    if deployed.runtime.startswith("nodejs") and runtime is not None:
+        runtime.set_isolation(deployed.name, "process")  # Node.js functions run in worker processes only
     decision = workmail_invoke_decision(
         deployed.arn, organization_arn=org.arn, region=org.region, account=org.account_id
     )

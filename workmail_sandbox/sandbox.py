@@ -554,12 +554,30 @@ def _make_runtime() -> Runtime:
     return Runtime()
 
 
-def start(region: str | None = None, *, account_id: str | None = None, mode: str | None = None) -> Sandbox:
+def start(
+    region: str | None = None, *, account_id: str | None = None, mode: str | None = None,
+    isolation: str | None = None,
+) -> Sandbox:
     """Start the sandbox, or return the one already running in this process.
 
     Calling it again with the same settings is harmless; asking for another
-    region or account while one runs is an error (stop it first).
+    region or account while one runs is an error (stop it first). ``isolation``
+    (also ``$WORKMAIL_SANDBOX_ISOLATION``): ``"in-process"`` (the default: fast, and
+    what a handler written in a cell needs nothing for) or ``"process"`` (each
+    function in worker processes of its own, docs/isolation.md).
     """
+    running = current()
+    sandbox = _start(region, account_id=account_id, mode=mode)
+    # The environment variable sets up a sandbox this call starts; the argument a running one too.
+    wanted = isolation or (os.environ.get("WORKMAIL_SANDBOX_ISOLATION") if sandbox is not running else None)
+    if wanted and sandbox.runtime is not None:
+        from .lambda_runtime.process import checked_isolation
+
+        sandbox.runtime.isolation = checked_isolation(wanted)
+    return sandbox
+
+
+def _start(region: str | None = None, *, account_id: str | None = None, mode: str | None = None) -> Sandbox:
     global _current
     if get_mode(mode) == AWS:
         raise ConfigurationError(

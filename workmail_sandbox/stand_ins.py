@@ -162,6 +162,12 @@ def active() -> list[StandIn | HttpStandIn]:
     return sorted(found, key=lambda s: s._sequence)
 
 
+def http_active() -> bool:
+    """Are HTTP stand-ins answering now? (They answer in this process only, not in worker processes.)"""
+    with _LOCK:
+        return bool(_HTTP.stand_ins())
+
+
 def calls() -> list[StandInCall]:
     """Every call any stand-in answered since the last clear, in order."""
     with _LOCK:

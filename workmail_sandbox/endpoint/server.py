@@ -34,6 +34,7 @@ from botocore.response import StreamingBody
 
 from .. import _moto
 from ..errors import SandboxError
+from ..invocation import CURRENT_INVOCATION, acting_for
 from ..network import is_loopback
 from .services import identify
 
@@ -186,7 +187,12 @@ class EndpointApp:
             environ["wsgi.input"] = io.BytesIO(body)
             parsed = _moto.parse_wire_request(service, environ)
             if parsed is not None:
-                return self._call(service, request.region, *parsed)
+                # A function in a worker process calls as its invocation (its execution role applies).
+                token = CURRENT_INVOCATION.set(acting_for(request.access_key))
+                try:
+                    return self._call(service, request.region, *parsed)
+                finally:
+                    CURRENT_INVOCATION.reset(token)
         return _plain_error(
             404, "UnknownOperationException", f"No {'/'.join(request.candidates)} operation matches this request."
         )

@@ -22,9 +22,10 @@ _COMMON = {
     "states": "stepfunctions",
     "monitoring": "cloudwatch",
     "email": "ses",
-    "execute-api": "apigateway",
     "serverlessrepo": "serverlessrepo",
 }
+#: Signing names several services share: the request's target or path tells them apart.
+_SHARED_SIGNING_NAMES = frozenset({"ses", "iot", "es"})
 _lock = threading.Lock()
 
 
@@ -88,20 +89,14 @@ def identify(headers: dict[str, str], default_region: str) -> ServiceRequest | N
     with _lock:
         if _AVAILABLE is None:
             _AVAILABLE = _available()
-    if target:
-        known = _COMMON.get(signing) or (signing if signing in _AVAILABLE else None)
-        services = _index()[1]
-        if target in services:
-            return ServiceRequest((services[target],), region, access_key)
-        if known:
-            return ServiceRequest((known,), region, access_key)
+    # The common case first, without reading every service model (that takes seconds).
+    if signing in _COMMON:
+        return ServiceRequest((_COMMON[signing],), region, access_key)
+    if signing in _AVAILABLE and signing not in _SHARED_SIGNING_NAMES:
+        return ServiceRequest((signing,), region, access_key)
+    by_signing, by_target = _index()
+    if target and target in by_target:
+        return ServiceRequest((by_target[target],), region, access_key)
     if not signing:
         return None
-    if signing in _COMMON:
-        first = _COMMON[signing]
-        others = tuple(s for s in _index()[0].get(signing, ()) if s != first)
-        return ServiceRequest((first, *others), region, access_key)
-    if signing in _AVAILABLE and signing not in ("ses", "iot", "es", "execute-api"):
-        return ServiceRequest((signing,), region, access_key)
-    candidates = _index()[0].get(signing, (signing,))
-    return ServiceRequest(tuple(candidates), region, access_key)
+    return ServiceRequest(tuple(by_signing.get(signing, (signing,))), region, access_key)

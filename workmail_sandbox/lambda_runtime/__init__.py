@@ -1,7 +1,10 @@
-"""The local Lambda runtime: runs a function deployed in moto, in this process, from its own code.
+"""The local Lambda runtime: runs a function deployed in moto, from its own code.
 
 moto's Lambda without Docker stores functions but never runs them (docs/moto.md §1).
-:class:`Runtime` does what the Lambda Python runtime does, in-process:
+With ``isolation="process"`` (:mod:`.process`, docs/isolation.md) each function runs in
+worker processes of its own that speak the Lambda Runtime API, Python or Node.js; by
+default (``"in-process"``) :class:`Runtime` does what the Lambda Python runtime does,
+in this process:
 
 * loads the function's zip (from moto, through :mod:`workmail_sandbox._moto`)
   into a folder of its own, once per code hash, and imports the handler module

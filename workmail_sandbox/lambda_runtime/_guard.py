@@ -106,7 +106,9 @@ class ThreadTracker:
 
             def start(thread: threading.Thread) -> None:
                 owner: Invocation | None = CURRENT_INVOCATION.get() or thread_invocation()
-                if owner is not None and not isinstance(thread, Worker):
+                # A worker process's invocation calls through the endpoint: threads started for those calls
+                # (a Step Functions execution, ...) are the sandbox's, not code of the function's in this process.
+                if owner is not None and not isinstance(thread, Worker) and not owner.extra.get("worker"):
                     track_thread(thread, owner)
                 original(thread)
 

@@ -19,6 +19,7 @@ import weakref
 from typing import Any
 
 from .. import _moto
+from .. import stand_ins as _stand_ins
 from ..emulators._core import STATE
 from ..errors import SandboxError
 from ..invocation import CURRENT_INVOCATION, Invocation, function_code_running
@@ -29,9 +30,11 @@ from ._code import CodeStore
 from ._environment import INVOCATION_LOCK, Environment, Scope, environment_signature, stream_name
 from ._errors import error_log_line, exception_error, exit_error, iso_ms, tail
 from ._guard import THREADS, Hooks, tamper_warning, wait_for_function_threads
+from ._isolated import IsolatedRunner
 from ._loader import CURRENT_ENV, INIT_TIMEOUT_SECONDS, ModuleSwap, run_init, top_level_names
 from ._workers import Outcome, Workers, bind
 from .context import LambdaContext
+from .process import checked_isolation
 from .results import InvocationResult
 
 __all__ = ["INIT_TIMEOUT_SECONDS", "Runtime", "installed_runtime"]
@@ -52,9 +55,14 @@ class Runtime:
     ``$AWS_DEFAULT_REGION`` (``us-east-1`` when unset), read at each call.
     """
 
-    def __init__(self, *, account_id: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self, *, account_id: str | None = None, region: str | None = None, isolation: str = "in-process"
+    ) -> None:
         self.account_id = account_id
         self.region = region
+        self.isolation = checked_isolation(isolation)
+        self._isolation_of: dict[str, str] = {}
+        self._isolated = IsolatedRunner()
         self._environments: dict[tuple[str, str, str, str], Environment] = {}
         self._code = CodeStore()
         self._lock = threading.RLock()
@@ -109,6 +117,7 @@ class Runtime:
                 self._threads_acquired = False
             self._workers.close()
             self.clear()
+            self._isolated.close()
             self._code.remove()
 
     @staticmethod
@@ -118,9 +127,21 @@ class Runtime:
         return wait_for_function_threads(seconds)
 
     def clear(self) -> None:
-        """Forget every warm environment: the next call of each function is a cold start."""
+        """Forget every warm environment (worker processes end): the next call of each function is a cold start."""
         with self._lock:
             self._environments.clear()
+        self._isolated.close()
+
+    def set_isolation(self, function_name: str, isolation: str | None) -> None:
+        """Run ``function_name`` ``"in-process"`` or in worker ``"process"``-es (None: the runtime's default)."""
+        if isolation is None:
+            self._isolation_of.pop(function_name, None)
+        else:
+            self._isolation_of[function_name] = checked_isolation(isolation)
+
+    def isolation_for(self, function_name: str) -> str:
+        """How ``function_name`` runs: its own setting, else the runtime's ``isolation``."""
+        return self._isolation_of.get(function_name, self.isolation)
 
     def __enter__(self) -> Runtime:
         return self.install()
@@ -206,8 +227,9 @@ class Runtime:
         name, colon, inline = ref.partition(":")
         return account, region, name, (inline if colon else None) or qualifier
 
-    def _environment(self, fn: Any, account: str, region: str) -> tuple[Environment, bool]:
-        """The warm environment for ``fn``, or a new one (cold start)."""
+    def _environment(self, fn: Any, account: str, region: str, *, any_runtime: bool = False
+                     ) -> tuple[Environment, bool]:  # fmt: skip
+        """The warm environment for ``fn``, or a new one (cold start); ``any_runtime``: for a worker process."""
         version = str(fn.version)
         key = (account, region, fn.function_name, version)
         signature = environment_signature(fn)
@@ -218,7 +240,7 @@ class Runtime:
             env = self._environments.get(key)
             if env is not None and env.fn_ref() is fn and env.signature == signature:
                 return env, False
-            return self._new_environment(fn, account, region, key, signature, version), True
+            return self._new_environment(fn, account, region, key, signature, version, any_runtime), True
 
     def _new_environment(
         self,
@@ -228,15 +250,18 @@ class Runtime:
         key: tuple[str, str, str, str],
         signature: tuple[Any, ...],
         version: str,
+        any_runtime: bool = False,
     ) -> Environment:
         run_time = fn.run_time or ""
-        if getattr(fn, "package_type", "Zip") != "Zip" or not run_time.startswith("python"):
+        runs = run_time.startswith("python") or (any_runtime and run_time.startswith("nodejs"))
+        if getattr(fn, "package_type", "Zip") != "Zip" or not runs:
             package = getattr(fn, "package_type", "Zip")
             kind = f"a container image ({package})" if package != "Zip" else run_time or "no runtime"
             raise SandboxError(
-                f"Function {fn.function_name} uses {kind}; only Python functions run in the sandbox "
+                f"Function {fn.function_name} uses {kind}; in the sandbox's own process only Python functions run "
                 "(Runtime python3.x, PackageType Zip).",
-                fix="deploy a Python version of the function (e.g. Runtime='python3.12'), or run it in aws mode",
+                fix="run it in a worker process (runtime.set_isolation(name, 'process'): Node.js too), deploy a "
+                "Python version (Runtime='python3.12'), or run it in aws mode",
             )
         code_dir = self._code.function_code(fn)
         search_path = (code_dir, *self._code.layer_paths(fn, account, region, run_time))
@@ -290,6 +315,13 @@ class Runtime:
         message_id: str | None = None,
         client_context: Any = None,
     ) -> InvocationResult:
+        # HTTP stand-ins answer in this process only: a Python function that may post to one runs here.
+        here = (fn.run_time or "").startswith("python") and _stand_ins.http_active()
+        if self.isolation_for(fn.function_name) == "process" and not here:
+            env, _ = self._environment(fn, account, region, any_runtime=True)
+            return self._isolated.run(fn, env, account=account, region=region, event_json=event_json,
+                                      invoked_arn=invoked_arn, limit_seconds=limit_seconds, workmail_mode=workmail_mode,
+                                      message_id=message_id, client_context=client_context)  # fmt: skip
         self._ensure_output()
         env, _ = self._environment(fn, account, region)
         cold = not env.loaded  # this call may have to run the init phase

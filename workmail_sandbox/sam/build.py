@@ -1,4 +1,4 @@
-"""What ``sam build`` does for Python functions and layers: the code and its dependencies, as one zip.
+"""What ``sam build`` does for Python and Node.js functions and layers: the code and its dependencies, as one zip.
 
 :func:`build_function` and :func:`build_layer` return a :class:`Build`: a deterministic
 zip (fixed timestamps, sorted entries, 0o644/0o755 modes: the same inputs give the same
@@ -13,6 +13,12 @@ cache, read-only). As AWS SAM does:
   :data:`PYTHON_EXCLUDED` out of the code, never out of the dependencies: VCS folders,
   caches, virtual environments, editor settings, ``*.pyc``, ``*.so``. Tests and
   ``requirements.txt`` stay in.
+* For a ``nodejs*`` function whose ``package.json`` lists ``dependencies``, SAM's npm
+  workflow (aws/aws-lambda-builders, ``workflows/nodejs_npm``) packs the code without
+  ``node_modules`` and runs ``npm install`` for production dependencies beside it; here
+  ``npm install --omit=dev --no-audit --no-fund`` runs in a folder holding ``package.json``
+  (and ``package-lock.json``, ``npm-shrinkwrap.json``, ``.npmrc`` when present), and its
+  ``node_modules`` goes into the zip beside the code, in place of the code folder's own.
 * A layer is built only when its resource has ``Metadata: BuildMethod``; a Python runtime
   there builds it as a function is built, into ``python/`` (where a Python runtime looks
   in ``/opt``); without one, SAM copies the folder as it is (SAM developer guide,
@@ -28,14 +34,21 @@ bytes, the runtime, this Python's version and platform, the build format, the fi
 requirement names by path) into the cache (:func:`cache_root`): into a temporary folder,
 moved into place under a lock, so builds running at once neither corrupt the cache nor
 run pip twice. pip runs as ``sys.executable -m pip install --target ...`` in a
-subprocess, in the code folder, with your ``pip.conf`` and ``PIP_*`` variables.
+subprocess, in the code folder, with your ``pip.conf`` and ``PIP_*`` variables. npm's
+``node_modules`` is cached the same way, once per :func:`npm_dependency_key` (the bytes
+of ``package.json`` and of its lock file, the runtime, the Node.js version, the
+platform); npm runs with your ``.npmrc`` files and ``npm_config_*`` variables.
 
 Deviations: pip installs for the Python running the kit (the sandbox runs functions on
 it, whatever ``Runtime`` says), not in a Lambda-like container. boto3, botocore and
 s3transfer are left out: the sandbox runs functions with the kit's boto3, whose botocore
 carries the emulators' hooks (Lambda would use a packaged boto3 before the runtime's); a
-warning says so when ``requirements.txt`` or a dependency asks for them. Only
-``python3.x`` runtimes are built; others are zipped as they are (npm is not run). Links
+warning says so when ``requirements.txt`` or a dependency asks for them. ``python3.x``
+and ``nodejs*`` functions are built (``nodejs*`` ones only when ``npm`` is on the PATH;
+without it, the folder is zipped as it is, its own ``node_modules`` included, with a
+warning when that is missing); other runtimes and Node.js layers are zipped as they are.
+npm installs for the Node.js on this machine, not in a Lambda-like container; a
+dependency named by path (``file:``) is resolved from a temporary folder, and fails. Links
 to folders are not followed. The cache is never pruned. The sandbox clears proxy
 variables and sets fake credentials while it runs; this module sits below it and cannot
 ask it, so the caller passes what it saved as ``saved_environ`` (:func:`pip_environment`).
@@ -44,44 +57,45 @@ ask it, so the caller passes what it saved as ``saved_environ`` (:func:`pip_envi
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import hashlib
-import io
-import json
 import os
 import re
 import shutil
-import signal
-import stat
-import subprocess
 import sys
 import sysconfig
-import tempfile
-import zipfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from ..errors import SandboxError
+from ._build_files import (
+    ALWAYS_EXCLUDED,
+    BUILD_FORMAT,
+    Build,
+    _cache_key,
+    _cached,
+    _excluded,
+    _finish,
+    _folder,
+    _run_quietly,
+    _scan,
+    pip_environment,
+)
+from ._npm import _build_node, npm_dependency_key
 
 __all__ = [
     "ALWAYS_EXCLUDED", "BUILD_FORMAT", "DEFAULT_PIP_TIMEOUT", "KIT_PACKAGES", "MAX_UNZIPPED_BYTES", "PYTHON_EXCLUDED",
-    "Build", "build_function", "build_layer", "cache_root", "dependency_key", "pip_environment",
+    "Build", "build_function", "build_layer", "cache_root", "dependency_key", "npm_dependency_key", "pip_environment",
 ]  # fmt: skip
 
-#: Bumped when the layout of the cache or of a build changes: old cache entries are then not reused.
-BUILD_FORMAT = 1
 #: Lambda's limit on a deployment package's unzipped size, layers included (262144000 bytes).
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-#: Seconds pip may take before it is stopped.
+#: Seconds pip (or npm) may take before it is stopped.
 DEFAULT_PIP_TIMEOUT = 600.0
 #: Left out of every build: the sandbox runs functions with the kit's own copies.
 KIT_PACKAGES = ("boto3", "botocore", "s3transfer")
-#: Left out of every folder zipped: version control, SAM's own output, Python's caches.
-ALWAYS_EXCLUDED = (".git", ".hg", ".svn", ".aws-sam", "__pycache__", "*.pyc")
 #: Left out of a Python function's or layer's code, as SAM's pip workflow leaves them out.
 PYTHON_EXCLUDED = (
     *ALWAYS_EXCLUDED, ".chalice", ".gitignore", "*.so", ".Python", "*.egg-info", "*.egg", "pip-log.txt",
@@ -90,21 +104,8 @@ PYTHON_EXCLUDED = (
     "ENV", "env", ".vscode", ".idea",
 )  # fmt: skip
 
-_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-_OUTPUT_KEPT = 64 * 1024  # the tail of pip's output kept for the error message
-_MANIFEST = "build.json"
+
 _NAME = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
-
-
-@dataclass(frozen=True)
-class Build:
-    """A built function or layer: its zip, the zip's SHA-256, and what went into it."""
-
-    zip_bytes: bytes = field(repr=False)
-    sha256: str
-    folder: str  # the zip unpacked, in the cache: read it, never write to it
-    installed: tuple[str, ...]  # distributions in the build (pip installed them), sorted
-    warnings: tuple[str, ...]  # one line each
 
 
 def cache_root() -> str:
@@ -115,35 +116,6 @@ def cache_root() -> str:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = xdg if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "workmail-sandbox")
-
-
-def pip_environment(
-    environ: Mapping[str, str] | None = None, *, saved: Mapping[str, str | None] | None = None
-) -> dict[str, str]:
-    """The environment pip runs with: yours, as it was before the sandbox changed it.
-
-    ``environ`` defaults to ``os.environ``. ``saved`` is what the running sandbox
-    saved when it started (``Sandbox._saved_env``: each variable it set or removed,
-    ``None`` for one that did not exist): putting it back drops its fake AWS
-    credentials and brings back your proxy variables. Without ``saved``, while the
-    sandbox runs, every ``AWS_*`` variable is dropped (they are the sandbox's) and
-    proxies stay unset. ``PIP_USER``, ``PIP_PREFIX`` and ``PIP_ROOT`` would clash
-    with ``--target``: they are switched off.
-    """
-    from ..emulators._core import STATE  # not the sandbox module: it sits above this one
-
-    env = dict(os.environ if environ is None else environ)
-    if saved is not None:
-        env.update({key: value for key, value in saved.items() if value is not None})
-        for key in [key for key, value in saved.items() if value is None]:
-            env.pop(key, None)
-    elif STATE.active:
-        for key in [key for key in env if key.startswith("AWS_") or key == "MOTO_ACCOUNT_ID"]:
-            del env[key]
-    env.pop("PIP_PREFIX", None)
-    env.pop("PIP_ROOT", None)
-    env["PIP_USER"] = "0"
-    return env
 
 
 # Building -------------------------------------------------------------------------------------
@@ -168,9 +140,9 @@ def build_function(
     source = _folder(code_dir, label, "CodeUri")
     root = Path(cache_dir or cache_root())
     if not _is_python(runtime, label):
-        entries = _scan(source, ALWAYS_EXCLUDED, max_bytes, label, root)
-        notes = [_npm_note(source, label)] if runtime.startswith("nodejs") else []
-        return _finish(entries, root, (), [note for note in notes if note])
+        if runtime.startswith("nodejs"):
+            return _build_node(source, runtime, root, label, saved_environ, timeout, max_bytes)
+        return _finish(_scan(source, ALWAYS_EXCLUDED, max_bytes, label, root), root, (), [])
     return _build_python(source, "", runtime, root, label, saved_environ, timeout, max_bytes)
 
 
@@ -249,101 +221,6 @@ def _is_python(runtime: str, label: str) -> bool:
     return re.fullmatch(r"python3\.\d+", runtime) is not None
 
 
-def _folder(path: str | os.PathLike[str], label: str, prop: str) -> Path:
-    folder = Path(path).expanduser().resolve()
-    if not folder.is_dir():
-        raise SandboxError(
-            f"{label}: {os.fspath(path)!r} is not a folder.",
-            fix=f"point {prop} at the folder that holds the code (relative to the template's folder)",
-        )
-    return folder
-
-
-def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
-    return any(name == pattern or fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-
-
-def _scan(top: Path, patterns: tuple[str, ...], max_bytes: int, label: str, root: Path) -> dict[str, Path]:
-    """``{zip name: file}`` for the files under ``top``, skipping ``patterns`` (names at any depth)."""
-    found: dict[str, Path] = {}
-    total = 0
-    skip = {os.path.realpath(root)}  # a cache kept inside the code folder is not code
-    for folder, dirs, names in os.walk(top):  # symbolic links to folders are not followed
-        dirs[:] = sorted(
-            d for d in dirs if not _excluded(d, patterns) and os.path.realpath(os.path.join(folder, d)) not in skip
-        )
-        for name in sorted(names):
-            path = Path(folder, name)
-            if _excluded(name, patterns) or not path.is_file():  # sockets, broken links
-                continue
-            total += path.stat().st_size
-            if total > max_bytes:
-                raise SandboxError(
-                    f"{label}: {top} holds more than {max_bytes:,} bytes, Lambda's limit for a deployment "
-                    "package unzipped (layers included).",
-                    fix="keep data, virtual environments and build output out of the code folder",
-                )
-            found[path.relative_to(top).as_posix()] = path
-    return found
-
-
-def _finish(files: Mapping[str, Path], root: Path, installed: tuple[str, ...], notes: list[str]) -> Build:
-    data = _zip(files)
-    digest = hashlib.sha256(data).hexdigest()
-    return Build(data, digest, _unpacked(data, digest, root), tuple(sorted(installed)), tuple(notes))
-
-
-def _zip(files: Mapping[str, Path]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            path = files[name]
-            info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
-            info.create_system = 3  # Unix, whatever the host: the same bytes everywhere
-            info.compress_type = zipfile.ZIP_DEFLATED
-            try:
-                mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
-                info.external_attr = (stat.S_IFREG | mode) << 16
-                with path.open("rb") as src, archive.open(info, "w") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-            except OSError as error:
-                raise SandboxError(
-                    f"{path} cannot be read ({error.strerror or error}).", fix="check the file's permissions"
-                ) from None
-    return buffer.getvalue()
-
-
-def _unpacked(data: bytes, digest: str, root: Path) -> str:
-    """The zip unpacked into ``<root>/builds/<digest>`` (once: the folder is named after its content)."""
-    folder = root / "builds" / digest[:32]
-    if folder.is_dir():
-        return str(folder)
-    temporary = _temporary(root, "build-")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                target = Path(archive.extract(info, temporary))
-                target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
-        _move_into_place(temporary, folder)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-    return str(folder)
-
-
-def _temporary(root: Path, prefix: str) -> Path:
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=root / "tmp"))
-
-
-def _move_into_place(temporary: Path, final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(temporary, final)
-    except OSError:
-        if not final.is_dir():  # otherwise another build put the same content there first
-            raise
-
-
 # Dependencies ---------------------------------------------------------------------------------
 
 
@@ -412,31 +289,13 @@ def _fingerprint(path: Path) -> str:
 def dependency_key(requirements: str | os.PathLike[str], runtime: str) -> str:
     """The cache key of a requirements file's installed dependencies (hex SHA-256)."""
     path = Path(requirements).resolve()
-    payload = {
-        "format": BUILD_FORMAT,
-        "requirements": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "runtime": runtime,
-        "python": f"{sys.implementation.name}{sys.version_info[0]}.{sys.version_info[1]}{getattr(sys, 'abiflags', '')}",
-        "platform": sysconfig.get_platform(),
-        "local": _local_references(path),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: os.replace alone keeps the cache whole (pip may then run twice)
-            yield
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return _cache_key(
+        requirements=hashlib.sha256(path.read_bytes()).hexdigest(),
+        runtime=runtime,
+        python=f"{sys.implementation.name}{sys.version_info[0]}.{sys.version_info[1]}{getattr(sys, 'abiflags', '')}",
+        platform=sysconfig.get_platform(),
+        local=_local_references(path),
+    )
 
 
 def _dependencies(
@@ -444,24 +303,17 @@ def _dependencies(
     timeout: float,
 ) -> tuple[Path, dict[str, Any]]:  # fmt: skip
     """The installed dependencies' folder and manifest, from the cache or from one pip run."""
-    key = dependency_key(requirements, runtime)
-    final = root / "deps" / key[:32]
-    if not (final / _MANIFEST).is_file():
-        with _locked(root / "locks" / f"{key[:32]}.lock"):
-            if not (final / _MANIFEST).is_file():
-                shutil.rmtree(final, ignore_errors=True)  # a folder without its manifest is not an entry
-                temporary = _temporary(root, "deps-")
-                try:
-                    site = temporary / "site"
-                    _run_pip(requirements, site, label, pip_environment(saved=saved_environ), timeout)
-                    site.mkdir(exist_ok=True)
-                    manifest = _remove_kit_packages(site)
-                    manifest["installed"] = sorted(_metadata(info)[0] for info in site.glob("*.dist-info"))
-                    (temporary / _MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
-                    _move_into_place(temporary, final)
-                finally:
-                    shutil.rmtree(temporary, ignore_errors=True)
-    return final / "site", json.loads((final / _MANIFEST).read_text(encoding="utf-8"))
+
+    def fill(temporary: Path) -> dict[str, Any]:
+        site = temporary / "site"
+        _run_pip(requirements, site, label, pip_environment(saved=saved_environ), timeout)
+        site.mkdir(exist_ok=True)
+        manifest = _remove_kit_packages(site)
+        manifest["installed"] = sorted(_metadata(info)[0] for info in site.glob("*.dist-info"))
+        return manifest
+
+    final, manifest = _cached(root, dependency_key(requirements, runtime), "deps-", fill)
+    return final / "site", manifest
 
 
 def _run_pip(requirements: Path, target: Path, label: str, env: Mapping[str, str], timeout: float) -> None:
@@ -474,31 +326,14 @@ def _run_pip(requirements: Path, target: Path, label: str, env: Mapping[str, str
         "check the requirement's name and version, or your pip configuration (index-url, find-links, proxy "
         f"variables); run {Path(sys.executable).name} -m pip install -r {requirements} to see pip's whole output"
     )
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter, arguments as a list
-            command, cwd=requirements.parent, env=dict(env), stdin=subprocess.DEVNULL, stdout=output,
-            stderr=subprocess.STDOUT, start_new_session=os.name == "posix",
-        )  # fmt: skip
-        try:
-            status = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise SandboxError(
-                f"{label}: pip did not finish installing {requirements} in {timeout:g} s, and was stopped.",
-                fix="pass a longer timeout=..., or check that pip can reach its index (index-url, proxy variables)",
-            ) from None
-        finally:
-            if process.poll() is None:  # stop pip and what it started (its own process group on POSIX)
-                with contextlib.suppress(OSError):
-                    if os.name == "posix":
-                        os.killpg(process.pid, signal.SIGKILL)
-                    else:
-                        process.kill()
-                process.wait()
-        if status == 0:
-            return
-        size = output.seek(0, os.SEEK_END)
-        output.seek(max(0, size - _OUTPUT_KEPT))
-        lines = [line.strip() for line in output.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    status, lines = _run_quietly(command, requirements.parent, env, timeout)
+    if status is None:
+        raise SandboxError(
+            f"{label}: pip did not finish installing {requirements} in {timeout:g} s, and was stopped.",
+            fix="pass a longer timeout=..., or check that pip can reach its index (index-url, proxy variables)",
+        )
+    if status == 0:
+        return
     errors = [line for line in lines if line.startswith("ERROR:")]
     reason = (errors[-1].removeprefix("ERROR:").strip() if errors else lines[-1] if lines else "")[:500]
     raise SandboxError(
@@ -580,16 +415,6 @@ def _kit_note(requirements: Path, manifest: Mapping[str, Any], label: str) -> st
     )
 
 
-def _npm_note(source: Path, label: str) -> str | None:
-    """A warning when package.json lists dependencies that were never installed."""
-    package = source / "package.json"
-    try:
-        dependencies = json.loads(package.read_text(encoding="utf-8")).get("dependencies")
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not dependencies or (source / "node_modules").is_dir():
-        return None
-    return (
-        f"{label}: {package} lists {len(dependencies)} dependencies and {source} has no node_modules folder; "
-        f"the sandbox does not run npm, so the zip has none of them (run npm install in {source} first)."
-    )
+# Node.js: npm -----------------------------------------------------------------------------------
+
+
