@@ -242,3 +242,24 @@ def test_the_kits_bootstrap_runs_python_functions_without_awslambdaric(workmail_
     assert raises.payload["errorType"] == "KeyError" and raises.payload["stackTrace"]
     missing = workmail_sandbox.runtime.invoke("missing", {})
     assert missing.payload["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_a_function_that_closes_its_output_does_not_take_the_parent_down(workmail_sandbox, deploy):
+    deploy("mute", "import os\ndef handler(event, context):\n    print('before')\n    os.close(1)\n    os.close(2)\n"
+                   "    return 'answered'\n")  # fmt: skip
+    first = workmail_sandbox.runtime.invoke("mute", {})
+    assert first.ok and first.payload == "answered" and "before" in first.log_text
+    second = workmail_sandbox.runtime.invoke("mute", {})  # printing now fails inside the worker: its own error
+    assert second.request_id != first.request_id and second.log_text.startswith("START RequestId:")
+    assert workmail_sandbox.runtime.invoke("mute", {}).request_id  # and the parent goes on answering
+
+
+def test_a_node_function_without_node_on_the_machine_is_one_clear_error(monkeypatch):
+    from workmail_sandbox.lambda_runtime import process
+
+    monkeypatch.setattr(process.shutil, "which", lambda name, *a, **k: None)
+    with pytest.raises(SandboxError, match="runtime is nodejs20.x, and Node.js is not installed") as info:
+        process.worker_command("nodejs20.x", "index.handler")
+    assert "apt-get install nodejs" in str(info.value)
+    with pytest.raises(SandboxError, match="runs Python and Node.js functions; this one's runtime is java21"):
+        process.worker_command("java21", "example.Handler")
