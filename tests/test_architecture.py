@@ -166,8 +166,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "entry points",
         (
-            "cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder", "project_invoke",
-            "endpoint",
+            "cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder", "replay_jobs",
+            "project_invoke", "endpoint",
         ),
     ),
     ("deployment", ("deploy",)),

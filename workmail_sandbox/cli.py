@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -205,6 +206,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             direction=args.direction,
             progress=not args.no_progress,
             counts=counts,
+            jobs=args.jobs,
         )
     except KeyboardInterrupt:
         kept = f"; the rows so far are in {where}" if outputs else ""
@@ -491,6 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--direction", choices=["auto", "inbound", "outbound"], default="auto")
     replay.add_argument("--no-progress", action="store_true")
     replay.add_argument(
+        "--jobs", type=int, default=1, metavar="N",
+        help="route the corpus in N worker processes, each with its own sandbox (default 1; this machine has "
+        f"{os.cpu_count() or 1} CPUs); the rows stay in the corpus's order",
+    )
+    replay.add_argument(
         "--no-network", action="store_true",
         help="run the replay in a network namespace of its own (Linux, unshare -rn), so that nothing it "
         "starts, subprocesses and C code included, can reach a network (docs/safety.md)",
@@ -531,7 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_replay_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """--function PATH:HANDLER and --project exclude each other; --parameter and --skip need --project."""
+    """--function PATH:HANDLER and --project exclude each other; --parameter and --skip need --project; --jobs >= 1."""
+    if args.jobs < 1:
+        parser.error(f"--jobs must be 1 or more (this machine has {os.cpu_count() or 1} CPUs), got {args.jobs}")
     if args.project and args.function and (":" in args.function or args.function.endswith(".py")):
         parser.error(
             "--function PATH:HANDLER and --project are mutually exclusive: with --project, --function names "

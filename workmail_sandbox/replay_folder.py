@@ -13,7 +13,8 @@ import importlib.util
 import io
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -159,6 +160,7 @@ def replay_folder(
     parameters: Mapping[str, Any] | None = None,
     skip: Sequence[str] = (),
     stand_ins: str | PathLike | None = None,
+    jobs: int = 1,
 ):
     """Replay a corpus against a rule file in a fresh sandbox; returns the DataFrame (and writes ``csv``).
 
@@ -192,7 +194,16 @@ def replay_folder(
 
     If a sandbox is already running in this process (a notebook), it is used
     and left running; otherwise one is started and stopped afterwards.
+
+    ``jobs`` (default 1): route the corpus in that many worker processes
+    (:mod:`workmail_sandbox.replay_jobs`), each with a sandbox of its own set up
+    the same way; the rows come back in the corpus's order, as with one. The
+    workers are spawned, so a script passing ``jobs`` calls it under
+    ``if __name__ == "__main__":``.
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigurationError(f"jobs must be a whole number of 1 or more, got {jobs!r}.",
+                                 fix="use jobs=1 (one process) or up to os.cpu_count()")
     rules = RuleSet.from_file(rules_path)
     if project is not None and function is not None and (":" in function or function.endswith(".py")):
         raise ConfigurationError(
@@ -226,7 +237,7 @@ def replay_folder(
     sink = _CsvRows(csv_path) if csv_path is not None else None
     rows: list[tuple[Any, ...]] = []
     try:
-        df = _run(source, rules, target, domains, users, direction, progress, counts, sink, rows)
+        df = _run(source, rules, target, domains, users, direction, progress, counts, sink, rows, jobs)
     except KeyboardInterrupt:
         if parquet_path is not None:
             _write_parquet(rows, parquet_path)
@@ -253,9 +264,34 @@ class _Target:
 
 def _run(source: str | PathLike, rules: RuleSet, target: _Target, domains: Any, users: Any,
          direction: str, progress: bool, counts: ReplayCounts | None, sink: _CsvRows | None,
-         rows: list[tuple[Any, ...]]) -> Any:
+         rows: list[tuple[Any, ...]], jobs: int = 1) -> Any:
     import pandas as pd
 
+    def emit(chunk: list[tuple[Any, ...]]) -> None:
+        rows.extend(sink.write(chunk) if sink is not None else chunk)
+
+    if jobs != 1:
+        from .replay_jobs import replay_in_processes
+
+        replay_in_processes(source, jobs, _organization, (rules, target, domains, users), direction=direction,
+                            progress=progress, counts=counts, emit=emit)
+        return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+    with _organization(rules, target, domains, users) as org:
+        chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts)
+        try:
+            for chunk in chunks:
+                emit(chunk)
+        finally:
+            chunks.close()
+    return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+
+
+@contextmanager
+def _organization(rules: RuleSet, target: _Target, domains: Any, users: Any) -> Iterator[Organization]:
+    """The replay's organization in a sandbox (started, or the running one), its function deployed.
+
+    A module-level function, so that ``--jobs`` worker processes set up the same organization.
+    """
     from .project_invoke import deploy_for_organization, using_stand_ins
 
     running = sandbox_module.current() is not None
@@ -286,13 +322,7 @@ def _run(source: str | PathLike, rules: RuleSet, target: _Target, domains: Any, 
             )
             org.rules = _rules_running(rules, deployment.function.arn)
         with using_stand_ins(target.stand_ins, sb, keep=not running):
-            chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts)
-            try:
-                for chunk in chunks:
-                    rows.extend(sink.write(chunk) if sink is not None else chunk)
-            finally:
-                chunks.close()
-    return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+            yield org
 
 
 def _rules_running(rules: RuleSet, arn: str) -> RuleSet:
