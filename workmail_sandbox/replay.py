@@ -83,6 +83,7 @@ __all__ = [
     "escape_surrogates",
     "iter_replay",
     "replay",
+    "route_rows",
     "test_rule",
 ]
 
@@ -145,7 +146,7 @@ def error_row(name: str, stage: str, problem: str, time_ms: float = 0.0) -> tupl
     return (name, None, "", None, None, None, "delivery", None, 0, "failed", reason, time_ms, 0.0, stage, problem)
 
 
-def _route_rows(org: Organization, name: str, parsed: ParsedMessage, direction: str, conversations: Any):
+def route_rows(org: Organization, name: str, parsed: ParsedMessage, direction: str, conversations: Any):
     started = time.perf_counter()
     try:
         result = org.route(parsed, direction=direction, conversations=conversations)
@@ -214,7 +215,7 @@ def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, kee
                 error = item.error
                 rows = [error_row(item.name, item.stage or PARSE, error.problem if error else "unknown error")]
             else:
-                rows = _route_rows(org, item.name, item.message, wanted, conversations)
+                rows = route_rows(org, item.name, item.message, wanted, conversations)
             if rows[0][-2] is None:
                 counts.routed += 1
             else:

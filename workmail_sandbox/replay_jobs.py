@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
-from .mail.corpus import PARSE, READ, _eml_files, _file_item, _maildir_entries, _parse_item
-from .replay import DIRECTIONS, ROUTE, ReplayCounts, _route_rows, error_row
+from .mail.corpus import PARSE, READ, eml_files, file_item, maildir_entries, parse_item
+from .replay import DIRECTIONS, ROUTE, ReplayCounts, error_row, route_rows
 
 __all__ = ["CHUNK", "replay_in_processes"]
 
@@ -92,12 +92,12 @@ def _item_rows(entry: Entry) -> list[tuple[Any, ...]]:
             data = boxes[path].get_bytes(key)
         except Exception as exc:  # noqa: BLE001 - as iter_corpus: the entry's read error row
             return [error_row(name, READ, f"{name}: cannot be read ({type(exc).__name__}: {exc}).")]
-        item = _parse_item(name, data, _OPTS)
+        item = parse_item(name, data, _OPTS)
     else:
-        item = _file_item(name, Path(ref), _OPTS)
+        item = file_item(name, Path(ref), _OPTS)
     if item.message is None:
         return [error_row(item.name, item.stage or PARSE, item.error.problem if item.error else "unknown error")]
-    return _route_rows(_worker["org"], item.name, item.message, _worker["direction"], "single")
+    return route_rows(_worker["org"], item.name, item.message, _worker["direction"], "single")
 
 
 def _route_chunk(entries: list[Entry]) -> list[list[tuple[Any, ...]]]:
@@ -124,8 +124,8 @@ def corpus_entries(source: str | PathLike) -> tuple[list[Entry], list[tuple[Any,
     root = Path(source)
     if root.is_dir():
         if (root / "cur").is_dir() and (root / "new").is_dir():
-            return [(key, "file", str(path)) for key, path in _maildir_entries(root)], None
-        return [(name, "file", str(path)) for name, path in _eml_files(root)], None
+            return [(key, "file", str(path)) for key, path in maildir_entries(root)], None
+        return [(name, "file", str(path)) for name, path in eml_files(root)], None
     is_mbox = False
     try:
         if root.is_file():  # never open a FIFO or a device to sniff it

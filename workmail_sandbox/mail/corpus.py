@@ -21,7 +21,10 @@ from workmail_sandbox.errors import MessageParseError
 from .message import ParsedMessage
 from .parsing import MAX_MESSAGE_BYTES, parse_message, read_eml
 
-__all__ = ["CorpusItem", "corpus_size", "iter_corpus", "iter_messages"]
+__all__ = [
+    "CorpusItem", "corpus_size", "eml_files", "file_item", "iter_corpus", "iter_messages", "maildir_entries",
+    "parse_item",
+]  # fmt: skip
 
 
 def iter_messages(
@@ -46,7 +49,7 @@ def iter_messages(
         if (root / "cur").is_dir() and (root / "new").is_dir():
             yield from _iter_maildir(root, opts)
         else:
-            for name, path in _eml_files(root):
+            for name, path in eml_files(root):
                 if path.is_file():
                     yield name, read_eml(path, **opts)
         return
@@ -74,14 +77,14 @@ def _existing(source: str | os.PathLike[str]) -> Path:
     return root
 
 
-def _eml_files(root: Path) -> list[tuple[str, Path]]:
+def eml_files(root: Path) -> list[tuple[str, Path]]:
     """``(name, path)`` of every ``*.eml`` below ``root``, sorted by the name (the relative path)."""
     return sorted((path.relative_to(root).as_posix(), path) for path in root.rglob("*.eml"))
 
 
 def _iter_maildir(root: Path, opts: dict[str, Any]) -> Iterator[tuple[str, ParsedMessage]]:
     # mailbox.Maildir's keys and order, but a FIFO or a device in cur/ or new/ is refused, never opened.
-    for key, path in _maildir_entries(root):
+    for key, path in maildir_entries(root):
         if path.is_dir():
             continue  # as mailbox.Maildir does
         try:
@@ -171,7 +174,7 @@ def _read_regular(path: Path) -> bytes:
         os.close(fd)
 
 
-def _parse_item(name: str, data: bytes, opts: dict[str, Any]) -> CorpusItem:
+def parse_item(name: str, data: bytes, opts: dict[str, Any]) -> CorpusItem:
     try:
         return CorpusItem(name, parse_message(data, **opts))
     except MessageParseError as exc:
@@ -186,15 +189,15 @@ def _parse_item(name: str, data: bytes, opts: dict[str, Any]) -> CorpusItem:
         )
 
 
-def _file_item(name: str, path: Path, opts: dict[str, Any]) -> CorpusItem:
+def file_item(name: str, path: Path, opts: dict[str, Any]) -> CorpusItem:
     try:
         data = _read_regular(path)
     except MessageParseError as exc:
         return CorpusItem(name, stage=READ, error=exc)
-    return _parse_item(name, data, opts)
+    return parse_item(name, data, opts)
 
 
-def _maildir_entries(root: Path) -> list[tuple[str, Path]]:
+def maildir_entries(root: Path) -> list[tuple[str, Path]]:
     """``(key, path)`` of every entry of ``cur`` and ``new``, as :class:`mailbox.Maildir` names them, by key.
 
     Unlike ``mailbox.Maildir``, folders are listed too (they become read errors), and nothing is opened.
@@ -210,7 +213,7 @@ def corpus_size(source: str | os.PathLike[str]) -> int | None:
     """How many entries :func:`iter_corpus` yields for a folder or Maildir (None for an mbox or a file)."""
     root = Path(source)
     if root.is_dir() and (root / "cur").is_dir() and (root / "new").is_dir():
-        return len(_maildir_entries(root))
+        return len(maildir_entries(root))
     if root.is_dir():
         return sum(1 for _ in root.rglob("*.eml"))
     return None
@@ -234,11 +237,11 @@ def iter_corpus(
     opts: dict[str, Any] = {"headers_only": headers_only, "max_bytes": max_bytes}
     if root.is_dir():
         if (root / "cur").is_dir() and (root / "new").is_dir():
-            for key, path in _maildir_entries(root):
-                yield _file_item(key, path, opts)
+            for key, path in maildir_entries(root):
+                yield file_item(key, path, opts)
             return
-        for name, path in _eml_files(root):
-            yield _file_item(name, path, opts)
+        for name, path in eml_files(root):
+            yield file_item(name, path, opts)
         return
     is_mbox = False
     try:
@@ -248,7 +251,7 @@ def iter_corpus(
     except OSError:
         pass
     if not is_mbox:
-        yield _file_item(root.name, root, opts)
+        yield file_item(root.name, root, opts)
         return
     try:
         box = mailbox.mbox(root, create=False)
@@ -276,6 +279,6 @@ def iter_corpus(
                     ),
                 )
                 continue
-            yield _parse_item(name, data, opts)
+            yield parse_item(name, data, opts)
     finally:
         box.close()
