@@ -398,9 +398,10 @@ class Runtime:
         started_wall = time.time()
         caller_deadline = started + limit if limit is not None else math.inf
         timed_out_after: float | None = None
-        # One in-process invocation at a time holds the process environment
-        # (os.environ, working directory); a nested one runs inside its caller's.
-        owner = function_code_running()
+        # One in-process invocation at a time holds the process environment (os.environ, working directory);
+        # a nested one (a handler invoking, in its own thread) runs inside its caller's. A thread the code
+        # started (a Step Functions execution, ...) waits its turn: its caller may end while it runs.
+        owner = CURRENT_INVOCATION.get()
         nested = owner is not None and not owner.ended
         if not nested:
             INVOCATION_LOCK.acquire()
