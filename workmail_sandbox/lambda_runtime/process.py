@@ -164,12 +164,18 @@ class ProcessWorker:
         fd, partial = stream.fileno(), b""
         while True:
             try:
+                select.select([fd], [], [])  # until there is output (or the end): the data stays in the pipe
+            except (OSError, ValueError):
+                break
+            with self._lines_lock:
+                self._reading = True  # from here until the lines are in, _drain sees the reader busy
+            try:
                 chunk = os.read(fd, 65536)
             except OSError:
                 chunk = b""
-            with self._lines_lock:
-                self._reading = bool(chunk)
             if not chunk:
+                with self._lines_lock:
+                    self._reading = False
                 break
             *complete, partial = (partial + chunk).split(b"\n")
             stamp = int(time.time() * 1000)
