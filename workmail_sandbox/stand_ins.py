@@ -55,6 +55,7 @@ from botocore.exceptions import ClientError
 
 from . import _moto
 from ._http_stand_ins import HttpRegistry, HttpRequest, HttpStandIn
+from ._text_files import read_small_text_file
 from ._yaml_limits import YAMLShapeError, load_without_aliases, yaml_error_text
 from .errors import SandboxError
 
@@ -552,33 +553,15 @@ def load_stand_ins(path: str | Path, sandbox: Sandbox) -> list[StandIn | HttpSta
 
 
 def _read_bounded(p: Path) -> str:
-    import stat
-
-    try:
-        st = p.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise SandboxError(f"{p}: not a regular file.", fix="name a .yaml or .py file")
-        if st.st_size > MAX_STAND_IN_FILE_BYTES:
-            raise SandboxError(
-                f"{p}: the file is {st.st_size:,} bytes, over the {MAX_STAND_IN_FILE_BYTES:,}-byte limit.",
-                fix="check that this is the right file; split large answers into a Python file that reads them",
-            )
-        with p.open("rb") as handle:
-            raw = handle.read(MAX_STAND_IN_FILE_BYTES + 1)
-        if len(raw) > MAX_STAND_IN_FILE_BYTES:
-            raise SandboxError(
-                f"{p}: the file grew past the {MAX_STAND_IN_FILE_BYTES:,}-byte limit while read.",
-                fix="check that nothing is writing to it",
-            )
-        return raw.decode("utf-8")
-    except FileNotFoundError:
-        raise SandboxError(f"{p}: no such file.", fix="check the path") from None
-    except UnicodeDecodeError as error:
-        raise SandboxError(
-            f"{p}: not UTF-8 text ({error.reason} at byte {error.start}).", fix="save it as UTF-8"
-        ) from None
-    except OSError as error:
-        raise SandboxError(f"{p}: cannot be read ({error.strerror}).", fix="check the path and permissions") from None
+    return read_small_text_file(
+        p,
+        MAX_STAND_IN_FILE_BYTES,
+        SandboxError,
+        kind="a stand-in file",
+        fix_missing="check the path",
+        fix_not_regular="name a .yaml or .py file",
+        fix_too_large="check that this is the right file; split large answers into a Python file that reads them",
+    )
 
 
 def _load_python(p: Path, sandbox: Sandbox) -> list[StandIn | HttpStandIn]:

@@ -11,11 +11,11 @@ handling behind ``RuleSet.from_file`` and ``RuleSet.to_file``.
 from __future__ import annotations
 
 import json
-import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._text_files import read_small_text_file
 from .._yaml_limits import YAMLShapeError, load_without_aliases, yaml_error_text
 from ..errors import RuleError
 from ._messages import _suggest
@@ -71,31 +71,15 @@ def _read_rule_file(p: Path) -> Any:
             f"{p}: rule files are .json, .yaml or .yml, got {suffix or 'no extension'!r}.",
             fix="rename the file with one of those extensions, matching its content",
         )
-    try:
-        st = p.stat()
-        if not stat.S_ISREG(st.st_mode):
-            what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a FIFO or device?)"
-            raise RuleError(
-                f"{p}: {what}; rule files are read only from regular files.", fix="name a .json or .yaml file"
-            )
-        if st.st_size > MAX_RULE_FILE_BYTES:
-            raise RuleError(
-                f"{p}: the file is {st.st_size:,} bytes, over the {MAX_RULE_FILE_BYTES:,}-byte limit for a rule file.",
-                fix="check that this is the right file; a rule set of the organization's full quota is far smaller",
-            )
-        with p.open("rb") as handle:
-            raw = handle.read(MAX_RULE_FILE_BYTES + 1)
-        if len(raw) > MAX_RULE_FILE_BYTES:
-            raise RuleError(f"{p}: the file grew past the {MAX_RULE_FILE_BYTES:,}-byte limit while it was read.")
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise RuleError(f"{p}: no such file.", fix="check the path (data/rules/ holds the examples)") from None
-    except UnicodeDecodeError as error:
-        raise RuleError(
-            f"{p}: not UTF-8 text ({error.reason} at byte {error.start}).", fix="save it as UTF-8"
-        ) from None
-    except OSError as error:
-        raise RuleError(f"{p}: cannot be read ({error.strerror}).", fix="check the path and permissions") from None
+    text = read_small_text_file(
+        p,
+        MAX_RULE_FILE_BYTES,
+        RuleError,
+        kind="a rule file",
+        fix_missing="check the path (data/rules/ holds the examples)",
+        fix_not_regular="name a .json or .yaml file",
+        fix_too_large="check that this is the right file; a rule set of the organization's full quota is far smaller",
+    )
     return _parse_json(text, p) if suffix == ".json" else _parse_yaml(text, p)
 
 
