@@ -2,6 +2,7 @@
 #   make lab    create .venv if needed, install the kit, start JupyterLab on notebooks/ (sandbox mode)
 #   make test   create .venv if needed, install the kit, lint (ruff), type-check (mypy), run the whole test suite
 #   make lint   ruff and mypy only
+#   make book   execute every lesson and build the static site in build/book (book/, docs/book.md)
 #   make screenshots  drive JupyterLab in Chromium (tests/test_browser.py) and save docs/images/*.jpg
 # Override the interpreter with `make PYTHON=python3.12 test`.
 
@@ -13,7 +14,7 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to run as root unless told; containers and CI machines run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--ServerApp.allow_root=True,)
 
-.PHONY: lab test lint install bench strip screenshots clean help
+.PHONY: lab test lint install bench strip screenshots book clean help
 
 help:
 	@echo "make lab    - start JupyterLab on notebooks/ in sandbox mode (http://127.0.0.1:$(PORT)/lab)"
@@ -21,6 +22,7 @@ help:
 	@echo "make lint   - ruff and mypy only"
 	@echo "make bench  - run the benchmarks (ratios against baselines measured in the same run)"
 	@echo "make strip  - strip notebook outputs before committing"
+	@echo "make book   - execute every lesson and build the lessons as a static site in build/book (open build/book/index.html)"
 	@echo "make screenshots - run the browser test and save its screenshots in docs/images (needs: apt-get install chromium)"
 
 $(BIN)/python:
@@ -29,7 +31,10 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,dev,lint,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,dev,lint,browser,book,scale]'
+	# An editable install leaves the kit's own modules uncompiled; where PYTHONDONTWRITEBYTECODE is set,
+	# every process (kernel, CLI, pytest) would compile them again (~0.2 s). Cached .pyc files are read anyway.
+	$(BIN)/python -m compileall -q workmail_sandbox
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -56,6 +61,17 @@ strip: $(STAMP)
 screenshots: $(STAMP)
 	WORKMAIL_SANDBOX_SCREENSHOTS=docs/images WORKMAIL_SANDBOX_REQUIRE_BROWSER=1 \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/test_browser.py -q -rsP
+
+# The lessons as a book (book/conf.py, docs/book.md): Sphinx + MyST-NB execute every notebook in sandbox
+# mode; an error in any cell fails the build. BOOK_REPOSITORY=https://github.com/OWNER/NAME adds Binder links.
+BOOK_REPOSITORY ?=
+book: $(STAMP)
+	@$(BIN)/python -c 'import sphinx, myst_nb, sphinx_book_theme' 2>/dev/null || \
+		{ echo "make book needs the [book] extra: $(BIN)/python -m pip install -e '.[book]'"; exit 1; }
+	rm -rf build/book build/.book-doctrees build/jupyter_execute
+	WORKMAIL_SANDBOX_MODE=sandbox WORKMAIL_SANDBOX_BOOK_REPOSITORY="$(BOOK_REPOSITORY)" \
+		$(BIN)/python -m sphinx -b html -E -T -c book -d build/.book-doctrees . build/book
+	@echo "The book is in build/book: open build/book/index.html"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -14,7 +14,10 @@ message has a unique ``Message-ID``; the ``Date`` values are spread over one fix
 
 The same ``n``, seed, ratio and format always give byte-identical output: all randomness comes
 from one ``random.Random(seed)`` and nothing reads the clock or the host name. Messages are
-generated and written one at a time, so memory use does not grow with ``n``.
+generated and written one at a time, so memory use does not grow with ``n`` (measured: the same peak
+RSS at 10,000 and 100,000 messages in every format, ``benchmarks/bench_flow.py --memory``). The mbox
+is written directly, byte for byte as ``mailbox.mbox`` writes it, because ``mailbox.mbox`` keeps
+every message's offsets in memory.
 
 Layouts: ``eml`` writes ``OUT_DIR/00001.eml`` ...; ``mbox`` writes ``OUT_DIR/corpus.mbox`` (the
 ``From_`` line carries the envelope sender and the message date); ``maildir`` writes
@@ -40,7 +43,7 @@ import base64
 import binascii
 import datetime as _dt
 import email.utils
-import mailbox
+import os
 import random
 import sys
 import textwrap
@@ -150,6 +153,7 @@ _LONG_TAIL = (
     "holiday freeze starts and the new rates apply"
 )
 
+_LINESEP = os.linesep.encode("ascii")  # what mailbox.mbox writes between lines, so its reader agrees
 _BYTES_PER_WORD = 42  # UTF-8 bytes per encoded word: 56 base64 chars, so a line stays under 78
 
 
@@ -445,6 +449,20 @@ def _asctime(when: _dt.datetime) -> str:
     return f"{day} {month} {when.day:2d} {when:%H:%M:%S} {when.year}"
 
 
+def _mbox_entry(env_from: str, when: _dt.datetime, raw: bytes) -> bytes:
+    """One message as ``mailbox.mbox.add`` writes it, without its table of contents.
+
+    ``mailbox.mbox`` keeps the offsets of every message it adds in memory (about 200 bytes each, so
+    some 200 MB at a million messages); writing the same bytes straight to the file keeps memory
+    flat. The bytes: the ``From_`` line, the message with lines starting ``From `` quoted as
+    ``>From `` (mboxo, as ``mailbox`` does), a line end if it has none, and an empty line.
+    """
+    body = raw.replace(b"\nFrom ", b"\n>From ").replace(b"\n", _LINESEP)
+    if not body.endswith(_LINESEP):
+        body += _LINESEP
+    return f"From {env_from} {_asctime(when)}".encode("ascii") + _LINESEP + body + _LINESEP
+
+
 def _iter(n: int, seed: int, outbound_ratio: float):
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -485,7 +503,7 @@ def write_corpus(out_dir, n: int, seed: int = 0, fmt: str = "eml", outbound_rati
     box = None
     if fmt == "mbox":
         stats["path"] = str(out / "corpus.mbox")
-        box = mailbox.mbox(stats["path"], create=True)
+        box = open(stats["path"], "wb")  # noqa: SIM115 - closed in the finally below
     elif fmt == "maildir":
         for sub in ("cur", "new", "tmp"):
             (out / "maildir" / sub).mkdir(parents=True, exist_ok=True)
@@ -495,8 +513,7 @@ def write_corpus(out_dir, n: int, seed: int = 0, fmt: str = "eml", outbound_rati
             if fmt == "eml":
                 (out / f"{i + 1:0{width}d}.eml").write_bytes(raw)
             elif fmt == "mbox":
-                from_line = f"From {env_from} {_asctime(when)}\n".encode("ascii")
-                box.add(from_line + raw)
+                box.write(_mbox_entry(env_from, when, raw))
             else:
                 name = f"{int(when.timestamp())}.{i + 1:0{width}d}_{seed}.workmail-sandbox"
                 (out / "maildir" / "new" / name).write_bytes(raw)

@@ -167,11 +167,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "entry points",
         (
             "cli", "lessons", "widgets", "workshop", "pytest_plugin", "doctor", "replay_folder", "replay_jobs",
-            "project_invoke", "endpoint",
+            "project_invoke", "endpoint", "replay_dask", "_quickpath", "migrate",
         ),
     ),
     ("deployment", ("deploy",)),
-    ("mail flow", ("organization", "flow", "replay", "smtp_door")),
+    ("mail flow", ("organization", "flow", "replay", "replay_summary", "smtp_door", "ses.receiving")),
     ("sandbox", ("sandbox", "aws")),
     ("runtime", ("lambda_runtime",)),
     ("emulators", ("emulators",)),
@@ -181,13 +181,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "state and adapters",
         (
             "emulators._core", "_moto", "_internal_clients", "invocation", "network", "stand_ins", "_http_stand_ins",
-            "call_log",
+            "call_log", "ses._hooks",
             # the endpoint's wire transport, which worker processes call (serve() is an entry point)
             "endpoint.server", "endpoint.services",
         ),
     ),
     ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors",
-                     "_yaml_limits", "_text_files")),
+                     "_yaml_limits", "_text_files", "ses", "handler_logs", "_gc_pause")),
 ]
 
 

@@ -227,3 +227,50 @@ def test_outside_the_sandbox_deploy_handler_needs_confirmation_and_tags_what_it_
         assert lam.list_tags(Resource=response["FunctionArn"])["Tags"] == {TAG_KEY: TAG_VALUE}
         tags = boto3.client("iam").list_role_tags(RoleName="real-looking-role")["Tags"]
         assert {"Key": TAG_KEY, "Value": TAG_VALUE} in tags
+
+
+# --------------------------------------------------------------------------- tracebacks in your terms
+
+CELL = '''LIMIT = 3
+
+
+def cell_handler(event, context):
+    print("in the cell", LIMIT)
+    return event["missing"]
+'''
+
+
+def test_a_handler_from_a_notebook_cell_maps_app_py_lines_back_to_your_cell(runtime):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from workmail_sandbox.deploy.handler import handler_source_map
+    from workmail_sandbox.handler_logs import in_your_terms
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("x = 1", store_history=True)
+        shell.run_cell(CELL, store_history=True)
+        number = shell.execution_count - 1  # In [2]: the second cell
+        handler = shell.user_ns["cell_handler"]
+        mapped = handler_source_map(handler)
+        assert mapped.source == handler_source(handler)
+        app_line = mapped.source.splitlines().index("def cell_handler(event, context):") + 1
+        assert [(s.start, s.origin, s.first_line) for s in mapped.segments] == [
+            (app_line, f"your cell In [{number}]", 4)
+        ]
+        function = deploy_handler(handler, name="from-a-cell")
+        result = runtime.invoke("from-a-cell", {})
+    finally:
+        InteractiveShell.clear_instance()
+    assert f'app.py", line {app_line + 2}, in cell_handler' in result.log_text  # Lambda's log: app.py
+    shown = in_your_terms(result.log_text, function["FunctionArn"])
+    assert f'File "your cell In [{number}]", line 6, in cell_handler\n    return event["missing"]' in shown
+
+
+def test_a_source_string_needs_no_map_and_forgets_an_earlier_one(lam, runtime):
+    from workmail_sandbox.handler_logs import source_map
+
+    function = deploy_handler(other_handler, name="mapped-then-not")
+    assert source_map(function["FunctionArn"]).segments[0].origin == "test_deploy_handler.py"
+    deploy_handler("def lambda_handler(event, context):\n    return 1\n", name="mapped-then-not")
+    assert source_map(function["FunctionArn"]) is None

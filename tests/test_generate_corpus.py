@@ -172,3 +172,35 @@ def test_library_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError):
         gen.write_corpus(tmp_path / "y", 0)
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize("fmt", ["eml", "mbox", "maildir"])
+def test_the_kits_corpus_readers_read_every_message_in_order(tmp_path, fmt):
+    from workmail_sandbox.mail.corpus import corpus_size, iter_corpus
+
+    n = 40
+    stats = gen.write_corpus(tmp_path / "out", n, seed=6, fmt=fmt)
+    source = Path(stats["path"]) if fmt != "eml" else tmp_path / "out"
+    items = list(iter_corpus(source, headers_only=True))
+    assert [item.error for item in items] == [None] * n
+    expected = [parse(raw) for raw in gen.generate_messages(n, seed=6)]
+    assert [item.message.message_id for item in items] == [str(m["Message-ID"]) for m in expected]
+    assert corpus_size(source) in (n, None)  # None: an mbox is not counted before it is read
+
+
+def test_the_mbox_has_the_bytes_mailbox_writes(tmp_path):
+    """The streamed writer gives what mailbox.mbox.add gives (which keeps every message's offsets in memory)."""
+    gen.write_corpus(tmp_path / "streamed", 30, seed=8, fmt="mbox")
+    box = mailbox.mbox(tmp_path / "by-mailbox.mbox", create=True)
+    for direction, env_from, when, raw in gen._iter(30, 8, 0.3):
+        assert direction in ("INBOUND", "OUTBOUND")
+        box.add(f"From {env_from} {gen._asctime(when)}\n".encode("ascii") + raw)
+    box.close()
+    assert (tmp_path / "streamed" / "corpus.mbox").read_bytes() == (tmp_path / "by-mailbox.mbox").read_bytes()
+
+
+def test_a_from_line_in_a_body_is_quoted_as_mailbox_quotes_it():
+    raw = b"Subject: x\r\n\r\nhello\r\nFrom here on\r\n"
+    entry = gen._mbox_entry("a@example.org", gen.BASE_DATE, raw)
+    assert entry.startswith(b"From a@example.org Mon Nov 17 00:00:00 2025\n")
+    assert b"\r\n>From here on\r\n" in entry and entry.endswith(b"\r\n\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_later_lessons_grant_workmail_for_one_organization_and_catch_up_after_ch
 
 
 def test_unknown_lesson_is_a_clear_error():
-    with pytest.raises(ConfigurationError, match="numbered 0 to 8"):
+    with pytest.raises(ConfigurationError, match="numbered 0 to 9"):
         lessons.setup(12)
 
 
@@ -192,3 +193,104 @@ def test_read_template_in_aws_mode_takes_only_https(monkeypatch):
 def test_read_template_needs_a_string():
     with pytest.raises(ConfigurationError, match="TemplateUrl"):
         lessons.read_template(None)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- try_handler: the 15-minute path
+
+
+def first_handler(event, context):
+    print("subject:", event["subject"])
+    return {"actions": [{"allRecipients": True, "action": {"type": "BOUNCE",
+                                                         "parameters": {"bounceMessage": "not today"}}}]}
+
+
+def tagging_handler(event, context):
+    from email import message_from_bytes, policy
+
+    import boto3
+
+    flow = boto3.client("workmailmessageflow")
+    raw = flow.get_raw_message_content(messageId=event["messageId"])["messageContent"].read()
+    message = message_from_bytes(raw, policy=policy.default)
+    message.replace_header("Subject", "[TRIED] " + message["Subject"])
+    bucket = os.environ["BUCKET"]  # hello world's bucket: its policy lets WorkMail read it (lesson 05)
+    boto3.client("s3").put_object(Bucket=bucket, Key="tried", Body=message.as_bytes(policy=policy.SMTP))
+    flow.put_raw_message_content(messageId=event["messageId"], content={"s3Reference": {"bucket": bucket, "key": "tried"}})
+    print("tagged")
+    return {"actions": [{"allRecipients": True, "action": {"type": "DEFAULT"}}]}
+
+
+def crashing_handler(event, context):
+    print("about to fail")
+    return event["not-in-the-event"]
+
+
+def test_try_handler_runs_a_handler_on_one_sample_and_shows_outcome_and_its_print_output():
+    tried = lessons.try_handler(first_handler, "data/emails/01-plain-inbound.eml", synchronous=True)
+    assert tried.deployed == "created" and tried.outcomes == {"alice@example.com": "bounced"}
+    assert tried.log == ["subject: Delivery window for order 4471"]
+    text = repr(tried)
+    assert "Your function my-function (created) ran on 01-plain-inbound.eml" in text
+    assert "alice@example.com: bounced. Your function answered BOUNCE, in actions[0] (allRecipients)." in text
+    assert "Your function's log (print and logging):\n  subject: Delivery window for order 4471" in text
+    assert "(no copy was delivered" in text  # bounced: there is no delivered copy to compare
+    page = tried._repr_html_()
+    assert 'class="wms-try-handler"' in page and "subject: Delivery window for order 4471" in page
+
+
+def test_try_handler_again_with_a_changed_handler_redeploys_and_shows_the_subject_change():
+    state = lessons.setup(3)
+    lessons.try_handler(first_handler)
+    tried = lessons.try_handler(
+        tagging_handler,
+        environment={"BUCKET": state.hello_world["BucketName"]},
+        managed_policies=["arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowFullAccess",
+                          "arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+    )
+    assert tried.deployed == "updated" and tried.outcomes == {"alice@example.com": "inbox"}
+    assert tried.changes == [("Subject", "Delivery window for order 4471", "[TRIED] Delivery window for order 4471")]
+    assert tried.body_changed is False and tried.log == ["tagged"]
+    assert "Subject: 'Delivery window for order 4471' -> '[TRIED] Delivery window for order 4471'" in repr(tried)
+    policy = json.loads(sbx.current().client("lambda").get_policy(FunctionName="my-function")["Policy"])
+    assert len(policy["Statement"]) == 1  # WorkMail's permission is granted once, not once per call
+
+
+def test_try_handler_shows_a_crash_at_the_handlers_own_line():
+    tried = lessons.try_handler(crashing_handler)
+    line = crashing_handler.__code__.co_firstlineno + 2
+    assert tried.log[0] == "about to fail"
+    assert f'  File "test_lessons.py", line {line}, in crashing_handler' in tried.log
+    outcome = tried.explanations()[0]
+    assert outcome.startswith("alice@example.com: delivered to the inbox. Your function raised KeyError. "
+                              "The rule's fallback action DEFAULT applied")
+
+
+def test_try_handler_keeps_the_learners_sandbox_and_reuses_its_organization():
+    state = lessons.setup(4)
+    tried = lessons.try_handler(first_handler)
+    assert tried.result.invocations[0].function_arn.endswith(":function:my-function")
+    assert sbx.current() is state.sandbox
+    workmail = state.sandbox.client("workmail")
+    assert len(workmail.list_organizations()["OrganizationSummaries"]) == 1
+    assert state.sandbox.client("lambda").get_function(FunctionName=state.function_name)  # hello world is still there
+
+
+def test_try_handler_outbound():
+    tried = lessons.try_handler(first_handler, "02-plain-outbound.eml", direction="outbound")
+    assert set(tried.outcomes.values()) == {"bounced"} and "outbound" in tried.headline()
+
+
+def test_try_handler_explains_bad_input():
+    with pytest.raises(ConfigurationError, match="There is no message file 'nope.eml'") as raised:
+        lessons.try_handler(first_handler, "nope.eml")
+    assert "01-plain-inbound.eml" in raised.value.fix
+    with pytest.raises(ConfigurationError, match="direction must be 'inbound' or 'outbound'"):
+        lessons.try_handler(first_handler, direction="sideways")
+    with pytest.raises(SandboxError, match="takes a function or a source string"):
+        lessons.try_handler(42)
+
+
+def test_try_handler_refuses_aws_mode(monkeypatch):
+    monkeypatch.setenv("WORKMAIL_SANDBOX_MODE", "aws")
+    with pytest.raises(ConfigurationError, match="aws mode"):
+        lessons.try_handler(first_handler)

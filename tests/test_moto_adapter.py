@@ -263,6 +263,28 @@ def test_lambda_get_policy_returns_the_policy_document(workmail_sandbox):
     assert document["Statement"][0]["Action"] == "lambda:InvokeFunction", touchpoint
 
 
+def test_lambda_policy_revision_follows_every_policy_change(workmail_sandbox):
+    touchpoint = (
+        "moto.awslambda.models.LambdaBackend._lambdas.get_function_by_name_or_arn_with_qualifier / "
+        "LambdaFunction.policy / Policy.revision / Policy.statements"
+    )
+    account, region = workmail_sandbox.account_id, workmail_sandbox.region
+    lam = workmail_sandbox.client("lambda")
+    _canary_function(workmail_sandbox, "canary-revision")
+    assert _moto.lambda_policy_revision(account, region, "canary-revision") is None, f"{touchpoint}: no policy yet"
+    assert _moto.lambda_policy_revision(account, region, "canary-none") is None, f"{touchpoint}: no function"
+    seen = []
+    for sid in ("one", "two"):
+        lam.add_permission(FunctionName="canary-revision", StatementId=sid, Action="lambda:InvokeFunction",
+                           Principal=f"workmail.{region}.amazonaws.com")
+        seen.append(_moto.lambda_policy_revision(account, region, "canary-revision"))
+    assert seen[1][0] == lam.get_policy(FunctionName="canary-revision")["RevisionId"], f"{touchpoint}: RevisionId"
+    lam.remove_permission(FunctionName="canary-revision", StatementId="one")
+    after = _moto.lambda_policy_revision(account, region, "canary-revision")
+    assert len({seen[0], seen[1], after}) == 3, f"{touchpoint}: every change gives another answer"
+    assert "'two'" in after[1] and "'one'" not in after[1], f"{touchpoint}: Policy.statements"
+
+
 def test_lambda_request_error_is_a_moto_json_rest_error():
     from moto.core.exceptions import JsonRESTError
 
@@ -721,3 +743,95 @@ def test_a_result_and_an_error_are_written_in_the_services_wire_format():
         "s3", "GetObject", "rest-xml", {"Body": b"abc", "ContentType": "text/plain", "ContentLength": 3}
     )
     assert body == b"abc" and headers["Content-Type"] == "text/plain"
+
+
+def test_lasting_handlers_stay_in_botocore_across_sandboxes():
+    """register_lasting_handler: SES receiving's hooks are in BUILTIN_HANDLERS whether a sandbox runs or not."""
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    from workmail_sandbox.ses import _hooks
+
+    _hooks.install()
+    _moto.register_lasting_handler("before-call.ses.SendBounce", _hooks._send_bounce)  # idempotent
+    assert BUILTIN_HANDLERS.count(("before-call.ses.SendBounce", _hooks._send_bounce)) == 1
+    assert ("before-call.ses.SendBounce", _hooks._send_bounce) not in _moto.registered_builtin_handlers()
+
+
+def test_ses_checks_a_lambda_action_in_the_sandboxs_lambda_backend(workmail_sandbox):
+    """moto.ses.models.SESBackend._validate_lambda_action: a receipt rule may name a function the sandbox deployed."""
+    from moto.ses import models
+
+    _moto.fix_ses_lambda_action_check()
+    assert getattr(models.SESBackend, "_workmail_sandbox_lambda_check", False)
+    ses = workmail_sandbox.client("ses")
+    ses.create_receipt_rule_set(RuleSetName="canary")
+    arn = f"arn:aws:lambda:{workmail_sandbox.region}:{workmail_sandbox.account_id}:function:absent"
+    with pytest.raises(ses.exceptions.InvalidLambdaFunctionException, match="Invalid Lambda function"):
+        ses.create_receipt_rule(RuleSetName="canary", Rule={"Name": "r", "Actions": [
+            {"LambdaAction": {"FunctionArn": arn}}]})
+
+
+def test_new_sessions_and_moto_share_loaders_while_the_sandbox_runs(workmail_sandbox):
+    """botocore.session.create_loader / moto.core.utils.create_loader / Loader._search_paths."""
+    import boto3
+    import botocore.session
+    from moto.core import utils as moto_utils
+
+    assert _moto.share_loader_with_new_sessions(), "botocore.session.create_loader"
+    loader = botocore.session.Session().get_component("data_loader")
+    assert loader is botocore.session.Session().get_component("data_loader")
+    for _ in range(3):  # each boto3 session appends boto3's data folder to its loader's paths
+        boto3.session.Session(region_name=workmail_sandbox.region)
+    assert len(loader.search_paths) == len(set(loader.search_paths)), "botocore.loaders.Loader._search_paths"
+    moto_loader = moto_utils.create_loader()
+    assert moto_loader is moto_utils.create_loader(), "moto.core.utils.create_loader"
+    assert type(moto_loader).__module__ == "moto.core.loaders", "moto keeps its own kind of loader (model extras)"
+
+
+def test_sessions_made_after_stop_get_loaders_of_their_own():
+    import botocore.session
+    from moto.core import utils as moto_utils
+
+    from workmail_sandbox import sandbox
+
+    sandbox.start()
+    sandbox.stop()
+    assert not _moto.share_loader_with_new_sessions(False)
+    first = botocore.session.Session().get_component("data_loader")
+    assert first is not botocore.session.Session().get_component("data_loader")
+    assert moto_utils.create_loader() is not moto_utils.create_loader()
+
+
+def test_bundled_managed_policies_decoded_one_at_a_time_equal_the_whole_text():
+    """moto.iam.aws_managed_policies.aws_managed_policies_data: one top-level key per line, as read by name."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    whole = json.loads(aws_managed_policies_data)
+    bundled = _moto.bundled_aws_managed_policies()
+    names = sorted(whole)[::97] + ["AWSLambdaBasicExecutionRole", "AmazonWorkMailMessageFlowReadOnlyAccess"]
+    fresh = type(bundled)(aws_managed_policies_data)  # nothing decoded yet: each name is found in the text
+    assert all(fresh[name] == whole[name] for name in names)
+    assert "NoSuchPolicy" not in fresh and fresh.get("NoSuchPolicy") is None
+    assert len(fresh) == len(whole) and set(fresh) == set(whole)
+    compact = type(bundled)(json.dumps(whole, separators=(",", ":")))  # laid out otherwise: decoded whole
+    assert compact["AWSLambdaBasicExecutionRole"] == whole["AWSLambdaBasicExecutionRole"]
+
+
+def test_moto_routers_compile_url_builders_on_first_use(workmail_sandbox):
+    """moto.core.routing._create_map / werkzeug.routing.rules.Rule._compile_builder."""
+    from moto.core import routing
+    from werkzeug.routing import Rule
+
+    assert _moto.lazy_router_builders(), "moto.core.routing._create_map"
+    assert callable(Rule.__dict__["_compile_builder"]), "werkzeug.routing.rules.Rule._compile_builder"
+    rules = [Rule("/2015-03-31/functions/<name>/invocations", endpoint="Invoke", methods=["POST"])]
+    lazy = routing._create_map(rules).bind("lambda.us-east-1.amazonaws.com")
+    eager = _moto._ORIGINAL_CREATE_MAP[0](
+        [Rule("/2015-03-31/functions/<name>/invocations", endpoint="Invoke", methods=["POST"])]
+    ).bind("lambda.us-east-1.amazonaws.com")
+    assert "lazy" not in Rule._compile_builder.__qualname__, "werkzeug's own builder is back after the map is made"
+    path = "/2015-03-31/functions/fn/invocations"
+    assert lazy.match(path, method="POST") == eager.match(path, method="POST") == ("Invoke", {"name": "fn"})
+    assert lazy.build("Invoke", {"name": "fn"}, method="POST") == eager.build("Invoke", {"name": "fn"}, method="POST")
+    lam = workmail_sandbox.client("lambda")  # moto's own router for Lambda, built through the kit's _create_map
+    assert lam.list_functions()["Functions"] == []

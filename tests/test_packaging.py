@@ -72,6 +72,7 @@ PUBLIC_API = {
     "Organization", "FlowResult", "FlowSettings", "RetryPolicy",
     "InvokeCheck", "Rule", "RuleSet", "deploy_handler", "workmail_bucket_policy", "workmail_may_invoke",
     "Project", "deploy_project", "serve",
+    "SesReceipt", "SesReceiving", "build_ses_event", "check_ses_event", "ses_receive", "Comparison", "compare_port",
 }
 
 

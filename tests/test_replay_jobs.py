@@ -126,3 +126,45 @@ def test_jobs_below_one_is_a_usage_error(jobs, capsys):
 def test_the_library_refuses_jobs_below_one():
     with pytest.raises(ConfigurationError, match="jobs must be a whole number of 1 or more"):
         replay_folder(EMAILS, RULES / "basic.yaml", progress=False, jobs=0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None, reason="pyarrow is not installed")
+def test_two_jobs_stream_parquet_in_row_groups_and_a_summary_without_keeping_rows(corpus, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from workmail_sandbox import replay_folder as replay_folder_module
+    from workmail_sandbox.replay_summary import ReplaySummary
+
+    monkeypatch.setattr(replay_folder_module, "PARQUET_ROW_GROUP", 40)
+    one = replay_folder(corpus, RULES / "basic.yaml", progress=False)
+    summary = ReplaySummary()
+    kept = replay_folder(corpus, RULES / "basic.yaml", progress=False, jobs=2, parquet=tmp_path / "rows.parquet",
+                         summary=summary, keep_rows=False)
+    assert kept.empty and list(kept.columns) == list(REPLAY_COLUMNS)  # the rows went to the file only
+    written = pq.ParquetFile(tmp_path / "rows.parquet")
+    assert written.metadata.num_row_groups == -(-len(one) // 40)  # a row group every 40 rows, the rest at the end
+    from_file = pd.read_parquet(tmp_path / "rows.parquet").astype(object)
+    _same(one.astype(object).where(one.notna(), None), from_file.where(from_file.notna(), None))
+    whole = ReplaySummary.from_frame(one)
+    assert summary.percentile_method == "histogram"  # the rows were not kept
+    for name in ("messages", "failed", "rows", "by_action", "by_rule", "errors"):
+        assert getattr(summary, name) == getattr(whole, name), name
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None, reason="pyarrow is not installed")
+def test_an_interrupted_run_leaves_a_readable_parquet_file_with_the_rows_done(corpus, tmp_path, monkeypatch):
+    from workmail_sandbox.organization import Organization
+
+    real, calls = Organization.route, []
+
+    def route(self, parsed, **kwargs):
+        calls.append(parsed.subject)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, parsed, **kwargs)
+
+    monkeypatch.setattr(Organization, "route", route)
+    with pytest.raises(KeyboardInterrupt):
+        replay_folder(corpus, RULES / "basic.yaml", progress=False, parquet=tmp_path / "rows.parquet", keep_rows=False)
+    rows = pd.read_parquet(tmp_path / "rows.parquet")
+    assert list(rows.message.drop_duplicates()) == sorted(p.name for p in corpus.glob("*.eml"))[:2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,56 @@ def test_html_is_escaped():
     t = make_tester(sender="<b>@example.net")
     assert "<b>@" not in t.static_html()
     assert "&lt;b&gt;" in t.static_html()
+
+
+# ------------------------------------------------------------------ issue #15
+
+
+@pytest.mark.parametrize("field", ["sender", "from_address"])
+def test_an_invalid_address_is_refused_in_one_line_and_picks_no_rule(field):
+    t = make_tester(**{field: "not an address"})
+    assert t.evaluation is None
+    assert "'not an address' is not an email address" in t.error and "Fix: " in t.error
+    assert "\n" not in t.error
+    assert "wms-badge-error" in t.result.value and "Winning rule" not in t.result.value
+    assert t.table.layout.display == "none" and t.table.value == ""
+    assert "Winning rule" not in t.static_text() and "Matching rules" not in t.static_text()
+    t.set(**{field: "ceo@vendor.example.net"})
+    assert t.evaluation is not None and t.evaluation.winner is not None
+
+
+def test_an_empty_sender_asks_for_one():
+    t = make_tester(sender="")
+    assert t.evaluation is None and t.error == "enter a sender address to test"
+    assert "wms-badge-info" in t.result.value
+
+
+def _walk_through_steps() -> list[tuple[str, str, str]]:
+    """(sender, recipient, winner) per row of the walk-through table in lesson 04's markdown."""
+    notebook = json.loads((ROOT / "notebooks" / "04_email_flow_rules.ipynb").read_text(encoding="utf-8"))
+    text = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    rows = re.findall(r"^\| \d+ \| `([^`]+)` \| `([^`]+)` \| `([^`]+)` \|", text, re.MULTILINE)
+    assert len(rows) >= 5, "lesson 04 lost its walk-through table"
+    return rows
+
+
+def test_the_lessons_walk_through_changes_the_winner_at_every_step():
+    """Lesson 04 asks the learner to type each row into the tester: every row must change the winner."""
+    t = make_tester()
+    previous = None
+    for sender, recipient, winner in _walk_through_steps():
+        t.set(sender=sender, recipient=recipient)
+        assert t.evaluation.winner is not None and t.evaluation.winner.name == winner, (sender, recipient)
+        assert winner != previous, f"{sender} -> {recipient} leaves the winner at {winner}"
+        previous = winner
+
+
+def test_the_outbound_precedence_line_quotes_the_table_order():
+    """Managing email flows: the order of precedence is the order of the actions table, which for outbound
+    starts with Default (docs/aws-behaviour.md §4.4a): the tester quotes that order, not only "restrictive"."""
+    t = make_tester().set(direction="outbound", sender="alice@example.com", recipient="buyer@competitor.example.org")
+    why = t.evaluation.winner_match.reason
+    assert "DEFAULT ranks above DROP in the order of the outbound actions table of AWS's guide" in why
+    assert "DEFAULT > DROP > BOUNCE > ROUTE_TO_SMTP_GATEWAY > RUN_LAMBDA" in why
+    assert "taken literally Default outranks Drop" in why
+    assert why in t.static_text()

@@ -1091,7 +1091,7 @@ def test_test_configuration_mirrors_the_console_box(demo):
 def test_test_configuration_explains_the_winner_and_every_loser(demo):
     """AWS docs, Managing email flows (email-flows.md): most specific rule first, then the most
     restrictive action; explain() says so for each rule in words a learner can follow."""
-    text = demo.test_configuration("news@vendor.example.net", "alice@example.com").explain()
+    text = demo.test_configuration("news@vendor.example.net", "alice@example.com").explain(full=True)
     assert 'Result: DROP (Drop email): not delivered; the sender is not told.' in text
     assert 'Winning rule: inbound[4] "vendor-domain-drop"' in text
     assert '"vendor-domain-bounce" (BOUNCE): lost: same specificity, less restrictive: BOUNCE ranks below DROP' in text
@@ -1105,7 +1105,8 @@ def test_test_configuration_explains_the_winner_and_every_loser(demo):
         "\"vendor-ceo-exception\" (DEFAULT): From 'news@vendor.example.net' matches none of its sender patterns"
     ) in text
     assert "DROP > BOUNCE > MOVE_TO_JUNK > DEFAULT > BYPASS_SPAM_CHECK > RUN_LAMBDA" in text
-    assert str(demo.test_configuration("news@vendor.example.net", "alice@example.com")) == text
+    short = demo.test_configuration("news@vendor.example.net", "alice@example.com")
+    assert str(short) == short.explain() != text
 
 
 def test_test_configuration_dataframe_has_one_row_per_rule(demo):
@@ -1457,3 +1458,68 @@ def test_evaluation_is_fast_enough_for_large_corpora():
         for j in range(3):
             ruleset.evaluate("inbound", f"user{(i + j) % 50}@example.com", from_address=sender)
     assert time.perf_counter() - start < 10
+
+
+# ------------------------------------------------------- short texts and tables (#15)
+
+
+def test_explain_is_short_by_default_and_full_on_request(demo):
+    """The short text names the result, the winner and why, and the rules that lost; full=True says
+    why each rule lost or did not match and quotes the precedence order (email-flows.md)."""
+    evaluation = demo.test_configuration("news@vendor.example.net", "alice@example.com")
+    short, full = evaluation.explain(), evaluation.explain(full=True)
+    assert len(short) < 1000 < 2000 < len(full)
+    assert len(short.splitlines()) <= 10
+    assert 'Winning rule: inbound[4] "vendor-domain-drop"' in short and "Result: DROP (Drop email)" in short
+    assert "Also matched, and lost: vendor-domain-bounce (BOUNCE), vendor-family-junk (MOVE_TO_JUNK)" in short
+    assert "5 other rules did not match." in short and "explain(full=True)" in short
+    assert "Rules that did not match:" not in short and "Rules that did not match:" in full
+    page = evaluation._repr_html_()
+    assert page.index("<details>") > page.index("Winning rule")
+    assert "Rules that did not match:" in page[page.index("<details>") :]
+
+
+def test_explain_of_a_single_rule_has_no_pointer_to_more():
+    ruleset = RuleSet([Rule.inbound("only", DROP, senders=["example.org"])])
+    text = ruleset.test_configuration("x@example.org", "alice@example.com").explain()
+    assert "explain(full=True)" not in text and "why: the only matching rule" in text
+
+
+def test_the_outbound_winner_quotes_the_documentations_table_order(demo):
+    """email-flows.md (docs/aws-behaviour.md §4.4a): the precedence of actions is the order of the
+    outbound table, Default first: the reason says so instead of calling Default the most restrictive."""
+    evaluation = demo.test_configuration("alice@example.com", "buyer@competitor.example.org", direction="outbound")
+    why = evaluation.winner_match.reason
+    assert why.startswith("same specificity as 'block-competitor'; DEFAULT ranks above DROP in the order of the "
+                          "outbound actions table of AWS's guide (Managing email flows)")
+    assert "DEFAULT > DROP > BOUNCE > ROUTE_TO_SMTP_GATEWAY > RUN_LAMBDA" in why
+    assert "most restrictive" not in why
+    inbound_why = demo.test_configuration("news@vendor.example.net", "alice@example.com").winner_match.reason
+    assert "DROP ranks above BOUNCE in the order of the inbound actions table" in inbound_why
+    assert "literally" not in inbound_why
+
+
+@pytest.mark.parametrize(("sender", "from_address"), [("not an address", None), ("a@example.org", "<>"), ("", None)])
+def test_test_configuration_refuses_a_sender_that_is_not_an_address(demo, sender, from_address):
+    """The console's Test configuration box tests one sender address; AWS does not say what it does with
+    other input, so the kit refuses it in one line and picks no rule (check_addresses=False evaluates it)."""
+    with pytest.raises(RuleError) as caught:
+        demo.test_configuration(sender, "alice@example.com", from_address=from_address)
+    message = str(caught.value)
+    assert "\n" not in message and "Fix: " in message
+    assert ("is not an email address" in message) or ("is empty" in message)
+    loose = demo.test_configuration("not an address", "alice@example.com", check_addresses=False)
+    assert loose.winner.name == "everyone-default"  # matches only '*', as evaluate() documents
+
+
+def test_ruleset_to_dataframe_writes_patterns_as_text(demo):
+    frame = demo.to_dataframe()
+    assert list(frame.columns) == ["direction", "position", "rule", "senders", "recipients", "action", "label"]
+    assert len(frame) == len(demo)
+    first = frame.iloc[0]
+    assert (first["rule"], first["senders"], first["recipients"], first["position"]) == (
+        "everyone-default", "*", "*", "inbound[0]")
+    assert "(" not in "".join(frame["senders"]) + "".join(frame["recipients"])
+    assert list(demo.to_dataframe("outbound")["position"]) == ["outbound[0]", "outbound[1]"]
+    several = RuleSet([Rule.inbound("two", DROP, senders=["a.example.org", "*.b.example.org"])]).to_dataframe()
+    assert several.iloc[0]["senders"] == "a.example.org, *.b.example.org"

@@ -389,3 +389,163 @@ def test_show_json_shortens_long_lists():
     view = show_json({"items": list(range(100))}, max_items=20)
     assert "… 85 more …" in view.text and "wms-json-more" in view._repr_html_()
     assert "… " not in show_json({"items": list(range(100))}, max_items=None).text
+
+
+# ------------------------------------------------- short outputs and fitting layout (#15)
+
+
+def test_events_table_displays_to_fit_the_page():
+    """The table's HTML takes its output area's width, one share per column; missing values are —."""
+    from workmail_sandbox.widgets import EventsTable
+    from workmail_sandbox.widgets.event_inspector import _COLUMN_WIDTHS
+
+    table = events_table(sorted(EVENTS.glob("valid-*.json")))
+    assert isinstance(table, EventsTable)
+    assert isinstance(table.sort_values("size_bytes").head(3), EventsTable)  # pandas operations keep the display
+    page = table._repr_html_()
+    assert 'class="wms-table wms-fit wms-events"' in page
+    assert "table-layout:fixed" in page and "text-overflow:ellipsis" in page
+    widths = [int(w) for w in re.findall(r'<col style="width:(\d+)%">', page)]
+    assert len(widths) == len(EVENT_COLUMNS) + 1 and sum(widths) == 100
+    assert sum(_COLUMN_WIDTHS.values()) == 100
+    assert '<th title="size_bytes">size_<wbr>bytes</th>' in page  # names wrap, never cut
+    assert '<th title="messageId">message<wbr>Id</th>' in page
+    assert "NaN" not in page and "<NA>" not in page and "<td title=\"—\">—</td>" in page
+    size = table.loc["valid-truncated", "size_bytes"]
+    assert f'<td class="wms-num" title="{size:,}">{size:,}</td>' in page
+    text = repr(table)
+    assert "NaN" not in text and "—" in text
+    assert f"{len(table)} events" in page
+
+
+def test_events_table_text_view_is_short():
+    many = {f"e{i}": build_event(mail_from="a@example.org", recipients=["b@example.com"], subject="s") for i in range(50)}
+    text = repr(events_table(many))
+    assert len(text.splitlines()) < 30  # 20 rows and pandas' "..." line, not 50 rows
+
+
+def test_events_table_long_values_keep_their_whole_text_as_the_tooltip():
+    event = build_event(mail_from="a-very-long-local-part-for-the-test@example.org", recipients=["b@example.com"],
+                        subject="Quarterly report " * 10)
+    page = events_table(event)._repr_html_()
+    assert 'title="a-very-long-local-part-for-the-test@example.org"' in page
+    assert "Quarterly report Quarterly report Quart…" in page  # the frame's own 40-character cut
+
+
+def test_builder_subject_box_is_one_line_and_the_button_is_not_shrunk():
+    b = builder()
+    assert b.subject_input.rows == 1
+    layout = b.generate_button.layout
+    assert (layout.width, layout.min_width, layout.flex) == ("auto", "max-content", "0 0 auto")
+
+
+def test_show_template_outlines_the_template_and_keeps_the_whole_text():
+    from workmail_sandbox.apps import get_app
+    from workmail_sandbox.widgets import LongText, show_template
+
+    text = get_app("hello_world").template_text
+    shown = show_template(text)
+    assert isinstance(shown, LongText) and shown.full == text
+    summary = repr(shown)
+    assert len(summary.splitlines()) <= 15 and len(summary) < len(text) / 4
+    assert "Transform 'AWS::Serverless-2016-10-31'" in summary
+    assert "UpdateMessage (default 'false')" in summary
+    assert re.search(r"WorkMailHelloWorldFunction\s+AWS::Serverless::Function", summary)
+    assert "Outputs: HelloWorldArn" in summary
+    page = shown._repr_html_()
+    assert "<details" in page and "<summary>The whole template" in page
+    assert "AWSTemplateFormatVersion" in page  # the whole text, inside the collapsed block
+    assert repr(show_template(text, full=True)) == text.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (42, "show_template takes text, got int"),
+        ("a: [", "could not read the template as YAML or JSON"),
+        ("a: &x [1]\nb: *x\nResources: {}", "refuses YAML aliases (line 2)"),
+        ("a: 1", "no Resources section"),
+        ("Resources: {}\n" + "#" * 1_000_001, "it shows at most 1,000,000"),
+    ],
+)
+def test_show_template_refuses_bad_input_in_one_line(bad, message):
+    from workmail_sandbox.errors import ConfigurationError
+    from workmail_sandbox.widgets import show_template
+
+    with pytest.raises(ConfigurationError, match=re.escape(message)) as caught:
+        show_template(bad)
+    assert "\n" not in str(caught.value) and "Fix: " in str(caught.value)
+
+
+ACCESS_DENIED = (
+    "An error occurred (AccessDeniedException) when calling the PutRawMessageContent operation: User: "
+    "arn:aws:sts::123456789012:assumed-role/wm-get-and-put-role/wm-get-and-put is not authorized to perform: "
+    "workmailmessageflow:PutRawMessageContent on resource: arn:aws:workmailmessageflow:us-east-1:123456789012:"
+    "message/m-71becb9ba5c44550887e5c97b0c54d5c/incoming/685cec90-4740-4e46-b791-b93c8d1aca7a because no "
+    "identity-based policy allows the workmailmessageflow:PutRawMessageContent action. (Sandbox: no statement "
+    "allows it: statement '#0' in policy 'AWSLambdaBasicExecutionRole' covers [logs:CreateLogGroup], not "
+    "workmailmessageflow:PutRawMessageContent. Fix: attach AmazonWorkMailMessageFlowFullAccess to role "
+    "wm-get-and-put-role, or allow workmailmessageflow:PutRawMessageContent on "
+    "arn:aws:workmailmessageflow:us-east-1:123456789012:message/* in its policy.)"
+)
+
+
+def test_show_error_says_an_access_denied_message_in_two_lines():
+    """IAM's access-denied wording (IAM User Guide, Troubleshoot access denied error messages;
+    docs/aws-behaviour.md §3.2): principal "is not authorized to perform" action "on resource" ARN,
+    "because no <type> policy allows the <action> action" for an implicit deny."""
+    from workmail_sandbox.widgets import show_error
+
+    shown = show_error({"errorType": "ClientError", "errorMessage": ACCESS_DENIED})
+    first, fix = repr(shown).splitlines()
+    assert first == (
+        "AccessDeniedException calling PutRawMessageContent: role wm-get-and-put-role may not call "
+        "workmailmessageflow:PutRawMessageContent on message/m-71becb…/incoming/685cec90… "
+        "(no identity-based policy allows it)"
+    )
+    assert fix.startswith("Fix: attach AmazonWorkMailMessageFlowFullAccess to role wm-get-and-put-role")
+    assert len(repr(shown)) < len(ACCESS_DENIED) / 2
+    assert shown.full == ACCESS_DENIED and ACCESS_DENIED.split(" (Sandbox")[0] in shown._repr_html_()
+    assert repr(show_error(ACCESS_DENIED)) == repr(shown)
+    assert repr(show_error(ACCESS_DENIED, full=True)) == ACCESS_DENIED
+
+
+def test_show_error_keeps_the_first_line_of_other_errors():
+    from workmail_sandbox.widgets import show_error
+
+    assert repr(show_error(ValueError("bad value\nmore detail"))) == "ValueError: bad value"
+    assert len(repr(show_error("x" * 5000))) == 200
+    with pytest.raises(Exception, match="without an errorMessage"):
+        show_error({"errorType": "Oops"})
+
+
+def test_show_error_reads_an_explicit_deny():
+    """Same source: an explicit deny reads "with an explicit deny in a <type> policy"."""
+    from workmail_sandbox.widgets import show_error
+
+    message = (
+        "User: arn:aws:iam::123456789012:user/dev/jane is not authorized to perform: s3:GetObject on resource: "
+        "arn:aws:s3:::bucket/key with an explicit deny in an identity-based policy"
+    )
+    assert repr(show_error(message)) == (
+        "AccessDenied: user jane may not call s3:GetObject on bucket/key "
+        "(with an explicit deny in an identity-based policy)"
+    )
+
+
+def test_show_text_cuts_long_texts():
+    from workmail_sandbox.widgets import show_text
+
+    shown = show_text("\n".join(f"line {i}" for i in range(100)), lines=5)
+    assert repr(shown).splitlines()[-1] == "… 95 more lines (.full has them all)"
+    assert len(repr(shown).splitlines()) == 6 and shown.full.count("\n") == 99
+    assert repr(show_text("short")) == "short"
+
+
+def test_aws_only_explains_once_per_notebook(capsys, monkeypatch):
+    """The "Skipped" notice is printed by the first On real AWS cell after setup(), not by each one."""
+    from workmail_sandbox import lessons
+
+    monkeypatch.setattr(lessons, "_skip_notice_shown", False)  # as setup() leaves it
+    assert [lessons.aws_only() for _ in range(4)] == [False] * 4
+    assert capsys.readouterr().out.count("Skipped:") == 1

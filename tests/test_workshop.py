@@ -185,8 +185,12 @@ def test_tagging_internal_mail_and_tagging_twice():
 
 def test_redirected_mail_needs_message_frozen_caught():
     report = workshop.check(1, tag_external_twice)
-    finding = failing(report, "Your function failed on the redirected message '[Ticket #58213]")
+    finding = failing(report, "Your function raised an error on 1 message(s): 20-redirected.eml")
     assert finding.happened.startswith("[ERROR] MessageFrozen") and "MessageFrozen" in finding.hint
+    # one crash, one finding: the redirected message is not reported a second time
+    assert sum("MessageFrozen" in f.happened for f in report.findings) == 1
+    # the line quoted is the function's own call, not botocore's frame that raised
+    assert "in tag_external_twice, line" in finding.happened and "of test_workshop.py: flow.put_raw" in finding.happened
     failing(report, "with the tag twice")
     assert not any("internal mail" in f.title for f in report.failures)
 
@@ -451,3 +455,38 @@ def test_a_check_without_a_running_sandbox_leaves_the_starting_state(tmp_path):
     assert workshop.check(3, handler).passed
     functions = [f["FunctionName"] for f in sbx.current().client("lambda").list_functions()["Functions"]]
     assert functions == [lessons.setup(7).function_name]
+
+
+# ------------------------------------------------------------- the function's own log, in the learner's terms
+
+
+def prints_then_raises(event, context):
+    print("checking", event["subject"])
+    return event["no-such-key"]
+
+
+def prints_and_forgets_to_bounce(event, context):
+    print("recipients:", len(event["envelope"]["recipients"]))
+    return DEFAULT
+
+
+def test_a_crash_is_reported_once_at_the_line_of_your_code_with_what_the_function_printed():
+    report = workshop.check(1, prints_then_raises)
+    line = prints_then_raises.__code__.co_firstlineno + 2
+    crashes = [f for f in report.findings if "KeyError" in f.happened]
+    assert len(crashes) == 1  # one crash, one finding (20-redirected.eml is among its messages)
+    finding = crashes[0]
+    assert "20-redirected.eml" in finding.title
+    assert f"in prints_then_raises, line {line} of test_workshop.py: return event[\"no-such-key\"]" in finding.happened
+    assert finding.log == "checking Delivery window for order 4471"  # what it printed before it failed
+    assert "log:      checking Delivery window for order 4471" in str(report)
+    assert 'class="wms-finding-log"' in report._repr_html_()
+    assert "app.py" not in str(report)
+
+
+def test_a_wrong_answer_shows_the_last_lines_the_function_printed_on_that_message():
+    report = workshop.check(2, prints_and_forgets_to_bounce)
+    finding = failing(report, "finance@example.com received 'New bank details for invoice HL-3307'")
+    assert finding.log == "recipients: 2"
+    assert finding.happened.startswith("delivered to alice@example.com")
+

@@ -46,13 +46,21 @@ from .organization import Organization
 from .responses import Action, Resolution, SyncResponse, check_response, resolve_response
 from .rules import Rule, RuleSet
 from .sandbox import Sandbox, start, stop
+from .ses import _hooks as _ses_hooks
 from .workmail_service import END_OF_SUPPORT, WORKMAIL_REGIONS, days_until_end_of_support
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers and IDEs
     from .deploy.handler import deploy_handler
     from .deploy.project import Project, deploy_project
     from .endpoint import serve
+    from .migrate import Comparison as Comparison
+    from .migrate import compare_port as compare_port
     from .permissions import InvokeCheck, workmail_bucket_policy, workmail_may_invoke
+    from .ses import build_ses_event as build_ses_event
+    from .ses import check_ses_event as check_ses_event
+    from .ses.receiving import SesReceipt as SesReceipt
+    from .ses.receiving import SesReceiving as SesReceiving
+    from .ses.receiving import ses_receive as ses_receive
 
 #: Names imported on first use: deploying and permission checks bring in the emulators,
 #: which the CLI's ``event`` and ``check-*`` commands never need (about 0.1 s of start-up).
@@ -64,7 +72,19 @@ _LAZY = {
     "InvokeCheck": ".permissions",
     "workmail_bucket_policy": ".permissions",
     "workmail_may_invoke": ".permissions",
+    # Amazon SES receiving (docs/ses.md)
+    "build_ses_event": ".ses",
+    "check_ses_event": ".ses",
+    "ses_receive": ".ses.receiving",
+    "SesReceiving": ".ses.receiving",
+    "SesReceipt": ".ses.receiving",
+    # a WorkMail function and its SES port compared (docs/migrating.md)
+    "compare_port": ".migrate",
+    "Comparison": ".migrate",
 }
+
+
+_ses_hooks.install()  # SendBounce and receipt-rule quotas: before any boto3 session is made
 
 
 def __getattr__(name: str) -> Any:
@@ -93,6 +113,7 @@ __all__ = [
     "WORKMAIL_REGIONS",
     "Action",
     "AwsAccount",
+    "Comparison",
     "ConfigurationError",
     "EventError",
     "FlowResult",
@@ -109,14 +130,19 @@ __all__ = [
     "RuleSet",
     "Sandbox",
     "SandboxError",
+    "SesReceipt",
+    "SesReceiving",
     "SmtpEnvelope",
     "SyncResponse",
     "WorkMailEvent",
     "WorkMailSandboxError",
     "__version__",
     "build_event",
+    "build_ses_event",
     "check_event",
     "check_response",
+    "check_ses_event",
+    "compare_port",
     "connect",
     "days_until_end_of_support",
     "deploy_handler",
@@ -127,6 +153,7 @@ __all__ = [
     "read_eml",
     "resolve_response",
     "serve",
+    "ses_receive",
     "start",
     "stop",
     "workmail_bucket_policy",

@@ -33,13 +33,16 @@ import copy
 import functools
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ._gc_pause import paused_gc
 from .errors import SandboxError
 
 __all__ = [
@@ -57,6 +60,7 @@ __all__ = [
     "fresh_default_session",
     "has_managed_policy",
     "is_mocking",
+    "lazy_router_builders",
     "register_backends",
     "register_buckets",
     "quiet_unsupported_resource_warnings",
@@ -66,6 +70,7 @@ __all__ = [
     "refresh_stack_parameters",
     "reset_backends",
     "resolve_intrinsics",
+    "share_loader_with_new_sessions",
     "share_model_loader",
     "stack_resources",
     "stack_template",
@@ -144,6 +149,25 @@ def register_builtin_handler(event: str, handler: Callable[..., Any]) -> None:
         _OUR_HANDLERS.append(entry)
 
 
+@_touchpoint(
+    "botocore.handlers.BUILTIN_HANDLERS (entries kept across sandboxes)",
+    "hooks that must reach every session made after the package is imported, sandbox or not (SES receiving's "
+    "SendBounce answer and receipt-rule quotas); each hook does nothing unless a sandbox runs",
+)
+def register_lasting_handler(event: str, handler: Callable[..., Any]) -> None:
+    """Add ``(event, handler)`` to botocore's built-in handlers for the process's life (idempotent).
+
+    Unlike :func:`register_builtin_handler`, stop() leaves it in: sessions made before a
+    sandbox starts (boto3's default one) get it too. The handler must return None outside
+    the sandbox.
+    """
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    entry = (event, handler)
+    if entry not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(entry)
+
+
 def unregister_builtin_handlers() -> None:
     """Take out every handler :func:`register_builtin_handler` added (sessions made before keep theirs)."""
     from botocore.handlers import BUILTIN_HANDLERS
@@ -169,9 +193,92 @@ def _shared_loader() -> Any:
     cached before the start survive), and a new session would parse each
     service's JSON model again: about 0.1 s per service, per start.
     """
+    import botocore.loaders
     import botocore.session
 
-    return botocore.session.get_session().get_component("data_loader")
+    # what a new session's own loader would be (AWS_DATA_PATH included), made without asking a session
+    # for it, so that the factory installed by share_loader_with_new_sessions() cannot call back here.
+    # With no config file (the sandbox points AWS_CONFIG_FILE at os.devnull) only the variable can set it.
+    if os.environ.get("AWS_CONFIG_FILE") == os.devnull:
+        data_path = os.environ.get("AWS_DATA_PATH")
+    else:
+        data_path = botocore.session.get_session().get_config_variable("data_path")
+    loader = botocore.loaders.create_loader(data_path)
+    _SHARED_DATA_PATH[:] = [data_path]
+    paths = _attribute(loader, "_search_paths", "botocore.loaders.Loader._search_paths")
+    if not isinstance(paths, list):
+        raise _changed("botocore.loaders.Loader._search_paths", f"expected a list, found {type(paths).__name__}")
+    loader._search_paths = _SearchPaths(paths)
+    return loader
+
+
+#: The AWS_DATA_PATH value the shared loader was made for (one item, once it exists).
+_SHARED_DATA_PATH: list[Any] = []
+
+
+class _SearchPaths(list[Any]):
+    """A loader's search paths that take each folder once.
+
+    Every ``boto3.session.Session`` appends boto3's data folder to its loader's
+    paths; with one loader shared by every session the list would grow by one
+    entry per session made.
+    """
+
+    def append(self, item: Any) -> None:
+        if item not in self:
+            super().append(item)
+
+
+#: The factories as botocore and moto define them, while the kit's replace them (by owner).
+_ORIGINAL_CREATE_LOADER: dict[str, Callable[..., Any]] = {}
+#: moto's own loader (botocore's plus moto's model extras), one for the process once made.
+_MOTO_LOADER: list[Any] = []
+
+
+def _sharing_create_loader(search_path_string: Any = None) -> Any:
+    shared = _shared_loader()
+    if _SHARED_DATA_PATH and search_path_string == _SHARED_DATA_PATH[0]:
+        return shared
+    return _ORIGINAL_CREATE_LOADER["botocore"](search_path_string)  # another AWS_DATA_PATH: a loader of its own
+
+
+def _sharing_moto_loader() -> Any:
+    if not _MOTO_LOADER:
+        _MOTO_LOADER.append(_ORIGINAL_CREATE_LOADER["moto"]())
+    return _MOTO_LOADER[0]
+
+
+@_touchpoint(
+    "botocore.session.create_loader / moto.core.utils.create_loader / botocore.loaders.Loader._search_paths",
+    "the factory a new botocore session calls (at first use) for its model loader, and the one moto calls for "
+    "each service model it reads requests with: while the sandbox runs every session with the same data path "
+    "gets the shared loader, so a boto3.Session() that moto makes on its own (moto.ec2 makes three when "
+    "imported) does not parse botocore's endpoint data again; moto gets one loader of its own kind (its model "
+    "extras) instead of a new one, which scans botocore's data folder again, per service",
+)
+def share_loader_with_new_sessions(on: bool = True) -> bool:
+    """Make every botocore session created from now on, and moto, share loaders (``on=False``: undo).
+
+    Returns whether the sharing factories are installed. A loader only reads the JSON
+    files under its search paths and caches what it read, so sharing one changes no
+    answer; it saves about 0.3 s and 150,000 objects of garbage per session that
+    loads the endpoint data, and a scan of botocore's data folder per model moto reads.
+    """
+    import botocore.session
+    from moto.core import utils as moto_utils
+
+    owners: tuple[tuple[str, Any, Callable[..., Any]], ...] = (
+        ("botocore", botocore.session, _sharing_create_loader),
+        ("moto", moto_utils, _sharing_moto_loader),
+    )
+    for key, owner, ours in owners:
+        current = _attribute(owner, "create_loader", f"{owner.__name__}.create_loader")
+        if on and current is not ours:
+            _ORIGINAL_CREATE_LOADER[key] = current
+            owner.create_loader = ours  # replacing the factory is the point
+        elif not on and current is ours:
+            owner.create_loader = _ORIGINAL_CREATE_LOADER.pop(key)
+    return botocore.session.create_loader is _sharing_create_loader
 
 
 @_touchpoint(
@@ -389,11 +496,51 @@ def write_log_events(account: str, region: str, group: str, stream: str, lines: 
     "moto.iam.aws_managed_policies.aws_managed_policies_data",
     "moto's bundled copy of AWS's managed policies (names, paths, documents)",
 )
-def bundled_aws_managed_policies() -> dict[str, Any]:
-    """AWS managed policies by name, from moto's bundled copy."""
+def bundled_aws_managed_policies() -> Mapping[str, Any]:
+    """AWS managed policies by name, from moto's bundled copy (read-only; each policy decoded on first use)."""
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-    return dict(json.loads(aws_managed_policies_data))
+    if not isinstance(aws_managed_policies_data, str):
+        raise _changed("aws_managed_policies_data", f"expected JSON text, found {type(aws_managed_policies_data)}")
+    return _BundledPolicies(aws_managed_policies_data)
+
+
+class _BundledPolicies(Mapping[str, Any]):
+    """moto's bundled managed policies (4.7 MB of JSON, about 1,400 policies), decoded one policy at a time.
+
+    A deployment needs two or three of them; decoding the whole text costs about 0.1 s, more on a
+    large heap. moto writes the text with one top-level key per line (``\n "Name":{``), which
+    nothing inside a policy can look like (JSON strings hold no raw newline), so a policy is
+    found by its key and only its value is decoded. When the text is not laid out like that,
+    the whole of it is decoded once instead: the answers are the same either way.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._decoded: dict[str, Any] = {}
+        self._whole: dict[str, Any] | None = None if text.lstrip().startswith('{\n "') else json.loads(text)
+
+    def _all(self) -> dict[str, Any]:
+        if self._whole is None:
+            self._whole = dict(json.loads(self._text))
+        return self._whole
+
+    def __getitem__(self, name: str) -> Any:
+        if self._whole is not None or not isinstance(name, str):
+            return self._all()[name]
+        if name not in self._decoded:
+            key = "\n " + json.dumps(name) + ":"
+            at = self._text.rfind(key)  # the last one, as json.loads keeps the last of a repeated key
+            if at < 0:
+                raise KeyError(name)
+            self._decoded[name], _ = json.JSONDecoder().raw_decode(self._text, at + len(key))
+        return self._decoded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 @_touchpoint("moto.iam.models.IAMBackend.managed_policies", "which managed policies moto's IAM holds")
@@ -677,6 +824,37 @@ def lambda_backend(account: str, region: str) -> Any:
     return _attribute(utils, "get_backend", "moto.awslambda.utils.get_backend")(account, region)
 
 
+_SES_LAMBDA_CHECK = (
+    "moto.ses.models.SESBackend._validate_lambda_action / moto.ses.exceptions.InvalidLambdaFunctionException"
+)
+
+
+@_touchpoint(
+    _SES_LAMBDA_CHECK,
+    "SES's CreateReceiptRule checks a LambdaAction's function in moto's Docker Lambda backend, but the sandbox "
+    "deploys to the one moto.awslambda.utils.get_backend picks (Docker-less): the check looks there instead",
+)
+def fix_ses_lambda_action_check() -> None:
+    """Make moto's SES find the sandbox's functions when a receipt rule names one (idempotent)."""
+    from moto.ses import exceptions, models
+
+    backend_class = _attribute(models, "SESBackend", "moto.ses.models.SESBackend")
+    _own_method(backend_class, "_validate_lambda_action", _SES_LAMBDA_CHECK)
+    if getattr(backend_class, "_workmail_sandbox_lambda_check", False):
+        return
+    invalid = _attribute(exceptions, "InvalidLambdaFunctionException", _SES_LAMBDA_CHECK)
+
+    def _validate_lambda_action(self: Any, lambda_action: dict[str, str]) -> None:
+        try:
+            lambda_backend(self.account_id, self.region_name).get_function(lambda_action["FunctionArn"])
+        except Exception:
+            raise invalid(f"Invalid Lambda function: {lambda_action['FunctionArn']}") from None
+        self._validate_sns_topic(lambda_action.get("TopicArn"))
+
+    backend_class._validate_lambda_action = _validate_lambda_action
+    backend_class._workmail_sandbox_lambda_check = True
+
+
 def _lambda_client_error() -> Any:
     from moto.awslambda import exceptions
 
@@ -723,6 +901,36 @@ def get_lambda_policy(account: str, region: str, name: str, qualifier: str | Non
     except _lambda_client_error():
         return None
     return str(json.loads(answer)["Policy"])
+
+
+@_touchpoint(
+    "moto.awslambda.models.LambdaBackend._lambdas.get_function_by_name_or_arn_with_qualifier / "
+    "LambdaFunction.policy / Policy.revision / Policy.statements",
+    "a function's resource-policy revision and statements, so WorkMail's permission decision is remembered "
+    "per revision without building GetPolicy's JSON on every message",
+)
+def lambda_policy_revision(
+    account: str, region: str, name: str, qualifier: str | None = None
+) -> tuple[str, str] | None:
+    """``(RevisionId, the statements' repr)`` of the function's resource policy; None without a policy or function.
+
+    The statements are part of the answer because moto's RemovePermission leaves the RevisionId as it was;
+    the pair changes whenever the policy does.
+    """
+    lambdas = _attribute(lambda_backend(account, region), "_lambdas", "LambdaBackend._lambdas")
+    find = _attribute(
+        lambdas, "get_function_by_name_or_arn_with_qualifier",
+        "LambdaStorage.get_function_by_name_or_arn_with_qualifier",
+    )
+    try:
+        fn = find(name, qualifier)
+    except _lambda_client_error():
+        return None
+    policy = _attribute(fn, "policy", "LambdaFunction.policy")
+    statements = _attribute(policy, "statements", "Policy.statements")
+    if not statements:
+        return None
+    return str(_attribute(policy, "revision", "Policy.revision")), repr(statements)
 
 
 @_touchpoint(
@@ -1021,7 +1229,8 @@ def cloudformation_model_base() -> Any:
 )
 def register_cloudformation_models(models: dict[str, Any]) -> None:
     """Make moto's CloudFormation create ``models`` (resource type -> class)."""
-    from moto.cloudformation import parsing
+    with paused_gc():  # the first time, this imports nearly all of moto (docs/performance.md §10)
+        from moto.cloudformation import parsing
 
     get_model_map = _attribute(parsing, "get_model_map", "parsing.get_model_map")
     mapping = get_model_map()
@@ -1065,7 +1274,8 @@ def unknown_attribute_error() -> Exception:
 )
 def cloudformation_model_types() -> set[str]:
     """The resource types moto's CloudFormation (with the kit's models registered) can create."""
-    from moto.cloudformation import parsing
+    with paused_gc():
+        from moto.cloudformation import parsing
 
     return set(_attribute(parsing, "get_model_map", "parsing.get_model_map")())
 
@@ -1084,6 +1294,64 @@ def lambda_layer_content(account: str, region: str, arn: str) -> tuple[bytes, st
     return bytes(_attribute(version, "code_bytes", "LayerVersion.code_bytes")), str(
         _attribute(version, "code_sha_256", "LayerVersion.code_sha_256")
     )
+
+
+# moto's request routing ------------------------------------------------------------------------
+
+#: moto.core.routing._create_map as moto defines it, while the kit's replaces it.
+_ORIGINAL_CREATE_MAP: list[Callable[..., Any]] = []
+_RULE_PATCH_LOCK = threading.Lock()
+
+
+def _create_map_with_lazy_builders(rules: list[Any]) -> Any:
+    """moto's ``_create_map``, with each rule's URL builders compiled on first use rather than at once."""
+    from werkzeug.routing.rules import Rule
+
+    original = Rule.__dict__["_compile_builder"]
+
+    def lazy(self: Any, append_unknown: bool = True) -> Callable[..., Any]:
+        compiled: list[Callable[..., Any]] = []
+
+        def build(rule: Any, *args: Any, **kwargs: Any) -> Any:
+            if not compiled:
+                compiled.append(original(rule, append_unknown).__get__(rule, None))
+            return compiled[0](*args, **kwargs)
+
+        return build
+
+    with _RULE_PATCH_LOCK:
+        Rule._compile_builder = lazy  # type: ignore[method-assign]  # only while moto binds its rules
+        try:
+            return _ORIGINAL_CREATE_MAP[0](rules)
+        finally:
+            Rule._compile_builder = original  # type: ignore[method-assign]
+
+
+@_touchpoint(
+    "moto.core.routing._create_map / werkzeug.routing.rules.Rule._compile_builder",
+    "moto builds a werkzeug Map of a REST service's operations on its first request (89 rules for Lambda, "
+    "about 0.25 s, most of it compiling each rule's URL builders, which moto's routing never calls: it only "
+    "matches); while the sandbox runs the builders are compiled on first use instead",
+)
+def lazy_router_builders(on: bool = True) -> bool:
+    """Let moto's routers compile their rules' URL builders on first use (``on=False``: undo).
+
+    Matching a request is unchanged (the rules' patterns are compiled as before), and a
+    builder, if anything ever calls one, is the one werkzeug would have made. Returns whether
+    the kit's ``_create_map`` is installed.
+    """
+    from moto.core import routing
+    from werkzeug.routing.rules import Rule
+
+    current = _attribute(routing, "_create_map", "moto.core.routing._create_map")
+    if not callable(Rule.__dict__.get("_compile_builder")):
+        raise _changed("werkzeug.routing.rules.Rule._compile_builder", "Rule defines no _compile_builder")
+    if on and current is not _create_map_with_lazy_builders:
+        _ORIGINAL_CREATE_MAP[:] = [current]
+        routing._create_map = _create_map_with_lazy_builders
+    elif not on and current is _create_map_with_lazy_builders:
+        routing._create_map = _ORIGINAL_CREATE_MAP.pop()
+    return routing._create_map is _create_map_with_lazy_builders
 
 
 # Stand-ins: the team's own answers, ahead of moto and the emulators (workmail_sandbox/stand_ins.py) --------

@@ -2,6 +2,9 @@
 
 Kit errors become one line on stderr and an exit code; anything unexpected keeps
 its traceback, because it is a bug to report.
+
+One concept: the command line. Each command is a parser block and a ``_cmd_*``
+function that calls the library; none holds logic of its own.
 """
 
 from __future__ import annotations
@@ -112,6 +115,49 @@ def _cmd_event(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_ses_event(args: argparse.Namespace) -> int:
+    from .errors import MessageParseError
+    from .mail import MAX_MESSAGE_BYTES, parse_message
+    from .ses import build_ses_event
+
+    try:
+        message = parse_message(_read_bytes(args.file, MAX_MESSAGE_BYTES, "a message"), headers_only=True)
+    except MessageParseError as exc:
+        raise MessageParseError(f"{args.file}: {exc.problem}", fix=exc.fix) from None
+    event = build_ses_event(message, recipients=args.recipient or None, sender=args.sender,
+                            function_arn=args.function_arn, invocation_type=args.invocation_type)
+    _print_json(event, args.indent)
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .migrate import compare_port
+    from .replay import SAMPLE_DOMAINS, escape_surrogates
+
+    comparison = compare_port(
+        args.source, args.workmail_project or args.workmail_function, args.ses_project or args.ses_function,
+        workmail_rules=args.rules, synchronous=not args.asynchronous, ses_rules=args.ses_rules,
+        invocation_type=args.invocation_type, domains=tuple(args.org_domain) or SAMPLE_DOMAINS,
+        junk_header=args.junk_header, workmail_parameters=dict(args.workmail_parameter),
+        ses_parameters=dict(args.ses_parameter), progress=not args.no_progress,
+    )
+    print(escape_surrogates(comparison.report()))
+    if args.csv:
+        print(f"table ({len(comparison.table)} rows) written to {comparison.to_csv(args.csv)}")
+    elif len(comparison.differences):
+        shown = comparison.differences[["message", "recipient", "workmail", "ses", "reason"]]
+        print("\n" + escape_surrogates(shown.to_string(index=False)))
+    return EXIT_OK if comparison.agreed else EXIT_INVALID
+
+
+def _junk_header(text: str) -> tuple[str, str]:
+    """argparse type for --junk-header: NAME:VALUE."""
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME:VALUE, e.g. X-Spam-Flag:YES, got {text!r}")
+    return name.strip(), value.strip()
+
+
 def _cmd_check_event(args: argparse.Namespace) -> int:
     from .events import WorkMailEvent, check_event
 
@@ -187,8 +233,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return _run_without_network(args)
     from .replay import SAMPLE_DOMAINS, ReplayCounts, escape_surrogates
     from .replay_folder import replay_folder
+    from .replay_summary import ReplaySummary
 
-    counts = ReplayCounts()
+    counts, summary = ReplayCounts(), ReplaySummary()
     outputs = [f"{name} {path}" for name, path in (("CSV", args.csv), ("Parquet", args.parquet)) if path]
     where = " and ".join(outputs) if outputs else "the table above"
     try:
@@ -207,6 +254,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             counts=counts,
             jobs=args.jobs,
+            client=args.dask, summary=summary, keep_rows=not outputs,  # rows written to files are not kept
         )
     except KeyboardInterrupt:
         kept = f"; the rows so far are in {where}" if outputs else ""
@@ -214,17 +262,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return 130
     if not outputs:
         print(escape_surrogates(frame.to_string(index=False)))
-    if "outcome" in frame.columns and len(frame):
-        print()
-        print(escape_surrogates(frame["outcome"].value_counts().to_string()))
+    if summary.messages:
+        print("\n" + escape_surrogates(summary.text()) + "\n")
     written = f"written to {where}" if outputs else "printed above"
     print(
         f"replayed {counts.routed + counts.failed} messages: {counts.routed} routed, {counts.failed} failed; "
         f"{counts.rows} recipient rows {written}"
     )
     if counts.failed:
-        stages = frame["error_stage"].dropna().value_counts()
-        detail = ", ".join(f"{n} at {stage}" for stage, n in stages.items())
+        detail = ", ".join(f"{n} at {stage}" for stage, n in summary.errors.most_common())
         print(f"{counts.failed} message(s) failed ({detail}): see the error_stage and error columns", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
@@ -364,6 +410,19 @@ def build_parser() -> argparse.ArgumentParser:
     event.add_argument("--indent", type=_indent, default=2, help="JSON indent, 0 to 16 (default 2)")
     event.set_defaults(func=_cmd_event)
 
+    ses_event = command(
+        "ses-event", "Print the event an Amazon SES receipt rule's Lambda action would send for an .eml file (JSON)."
+    )
+    ses_event.add_argument("file", metavar="FILE.eml", help="the message; '-' reads stdin")
+    ses_event.add_argument("--recipient", action="append", metavar="A",
+                           help="an envelope recipient the rule matched (repeat); default: To, Cc and Bcc")
+    ses_event.add_argument("--sender", metavar="A", help="the envelope MAIL FROM; default: the From address")
+    ses_event.add_argument("--function-arn", metavar="ARN",
+                           default="arn:aws:lambda:us-east-1:123456789012:function:IncomingEmail")
+    ses_event.add_argument("--invocation-type", choices=["Event", "RequestResponse"], default="Event")
+    ses_event.add_argument("--indent", type=_indent, default=2, help="JSON indent, 0 to 16 (default 2)")
+    ses_event.set_defaults(func=_cmd_ses_event)
+
     check_event = command("check-event", "Check an event JSON file against WorkMail's documented rules.")
     check_event.add_argument("file", metavar="FILE.json", help="the event; '-' reads stdin")
     check_event.add_argument(
@@ -486,6 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--parquet", metavar="OUT", help="also write the rows to this Parquet file (needs pyarrow)"
     )
+    replay.add_argument("--dask", metavar="SCHEDULER_ADDRESS", help="route the corpus on this Dask cluster, e.g. "
+                        "tcp://127.0.0.1:8786 (docs/replay.md); needs pip install 'workmail-sandbox[scale]'")
     replay.add_argument(
         "--org-domain", action="append", default=[], metavar="D",
         help="organization domains (default: the sample domains)",
@@ -509,6 +570,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _isolation_option(replay)
     replay.set_defaults(func=_cmd_replay)
+
+    compare = command(
+        "compare", "Run a corpus through WorkMail with a Run Lambda function and through SES receiving with its "
+        "port; print where they differ (docs/migrating.md).",
+    )
+    compare.add_argument("source", metavar="DIR", help="a folder of .eml files, an mbox file or a Maildir")
+    workmail_side = compare.add_mutually_exclusive_group(required=True)
+    workmail_side.add_argument("--workmail-project", metavar="DIR", help="the WorkMail function's SAM project")
+    workmail_side.add_argument("--workmail-function", metavar="PATH:HANDLER", help="or its Python file and handler")
+    ses_side = compare.add_mutually_exclusive_group(required=True)
+    ses_side.add_argument("--ses-project", metavar="DIR", help="the port's SAM project")
+    ses_side.add_argument("--ses-function", metavar="PATH:HANDLER", help="or its Python file and handler")
+    compare.add_argument("--rules", metavar="FILE", help="WorkMail rule file; its Run Lambda rules run the function "
+                         "(default: one synchronous rule for all inbound mail)")
+    compare.add_argument("--async", dest="asynchronous", action="store_true",
+                         help="the default WorkMail rule is asynchronous")
+    compare.add_argument("--ses-rules", metavar="FILE", help="receipt rules (JSON or YAML); a LambdaAction without "
+                         "FunctionArn runs the port (default: one rule, an S3 action then the port)")
+    compare.add_argument("--invocation-type", choices=["RequestResponse", "Event"], default="RequestResponse",
+                         help="the default rule's Lambda action (default RequestResponse)")
+    compare.add_argument("--workmail-parameter", action="append", default=[], type=_parameter, metavar="KEY=VALUE")
+    compare.add_argument("--ses-parameter", action="append", default=[], type=_parameter, metavar="KEY=VALUE")
+    compare.add_argument("--org-domain", action="append", default=[], metavar="D",
+                         help="the mail domains of both sides (default: the sample domains)")
+    compare.add_argument("--junk-header", type=_junk_header, default=("X-Spam-Flag", "YES"), metavar="NAME:VALUE",
+                         help="a stored copy with this header counts as junk (default X-Spam-Flag:YES)")
+    compare.add_argument("--csv", metavar="OUT", help="write the whole table (one row per message and recipient)")
+    compare.add_argument("--no-progress", action="store_true")
+    compare.epilog = EXIT_CODES + "compare: 0 when every inbound recipient agrees; 1 when any differs or fails\n"
+    compare.set_defaults(func=_cmd_compare)
 
     serve = command(
         "serve",
@@ -541,6 +632,8 @@ def _check_replay_options(parser: argparse.ArgumentParser, args: argparse.Namesp
     """--function PATH:HANDLER and --project exclude each other; --parameter and --skip need --project; --jobs >= 1."""
     if args.jobs < 1:
         parser.error(f"--jobs must be 1 or more (this machine has {os.cpu_count() or 1} CPUs), got {args.jobs}")
+    if args.dask and (args.jobs != 1 or args.no_network):
+        parser.error("--dask excludes --jobs (the cluster's workers do the work) and --no-network (no cluster then)")
     if args.project and args.function and (":" in args.function or args.function.endswith(".py")):
         parser.error(
             "--function PATH:HANDLER and --project are mutually exclusive: with --project, --function names "

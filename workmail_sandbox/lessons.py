@@ -22,6 +22,7 @@ from typing import Any
 
 from . import aws
 from . import sandbox as sandbox_module
+from ._gc_pause import with_paused_gc
 from .emulators._core import STATE
 from .errors import ConfigurationError, SandboxError
 from .sam.templates import resource_capabilities
@@ -36,6 +37,7 @@ __all__ = [
     "read_template",
     "resource_capabilities",
     "setup",
+    "try_handler",
 ]
 
 #: Lesson number -> title, in order. ``setup(n)`` prepares the state lesson n starts from.
@@ -49,6 +51,7 @@ LESSONS = {
     6: "Synchronous actions",
     7: "Workshop",
     8: "Test your function",
+    9: "Moving on from WorkMail",
 }
 
 ORG_ALIAS = "example-org"
@@ -141,6 +144,7 @@ def grant_workmail(sb: Any, function_name: str, organization_arn: str, statement
 _snapshots: dict[tuple[str, int], Any] = {}
 
 
+@with_paused_gc  # a fresh kernel imports and builds long-lived state here (docs/performance.md §10)
 def setup(lesson: int, *, region: str | None = None) -> LessonState:
     """Reset the sandbox to the state lesson ``lesson`` starts from.
 
@@ -154,6 +158,8 @@ def setup(lesson: int, *, region: str | None = None) -> LessonState:
             f"There is no lesson {lesson!r}; the lessons are numbered {min(LESSONS)} to {max(LESSONS)}.",
             fix="pass the number at the start of the notebook's name, e.g. setup(4)",
         )
+    global _skip_notice_shown
+    _skip_notice_shown = False  # a new notebook (or a restart of this one): aws_only() explains once
     if sandbox_module.get_mode() == sandbox_module.AWS:
         return _setup_aws(lesson, region)
     sb = sandbox_module.start(region)
@@ -231,17 +237,27 @@ def _template_statement(sb: Any, function_name: str) -> str:
     return policy["Statement"][0]["Sid"]
 
 
-def aws_only(env: Any = None) -> bool:
-    """Gate for a lesson's "On real AWS" cells: True in aws mode, else says why they are skipped."""
+#: Whether aws_only() has said why it skips since the last setup(): it says so once per notebook.
+_skip_notice_shown = False
 
+
+def aws_only(env: Any = None) -> bool:
+    """Gate for a lesson's "On real AWS" cells: True in aws mode, else False.
+
+    Outside aws mode the first call after :func:`setup` says why the cells are
+    skipped; later calls skip silently, so a notebook prints the notice once.
+    """
+    global _skip_notice_shown
     mode = getattr(env, "mode", None) or get_mode()
     if mode == AWS:
         return True
-    print(
-        "Skipped: these cells run against a real AWS account. To run them, restart the kernel with "
-        "WORKMAIL_SANDBOX_MODE=aws and credentials for an account with a WorkMail organization "
-        "(us-east-1, us-west-2 or eu-west-1)."
-    )
+    if not _skip_notice_shown:
+        _skip_notice_shown = True
+        print(
+            "Skipped: the On real AWS cells run against a real AWS account. To run them, restart the kernel "
+            "with WORKMAIL_SANDBOX_MODE=aws and credentials for an account with a WorkMail organization "
+            "(us-east-1, us-west-2 or eu-west-1)."
+        )
     return False
 
 
@@ -283,3 +299,98 @@ def read_template(template_url: str, *, timeout: float = 30.0) -> str:
     with urllib.request.urlopen(template_url, timeout=timeout) as answer:  # noqa: S310 - https only, checked above
         data = answer.read()
     return data.decode("utf-8")
+
+
+def try_handler(
+    handler: Any,
+    message: Any = "01-plain-inbound.eml",
+    *,
+    synchronous: bool = True,
+    name: str = "my-function",
+    direction: str = "inbound",
+    fallback_action: str = "DEFAULT",
+    rule_timeout_minutes: int = 0,
+    environment: dict[str, str] | None = None,
+    managed_policies: tuple[str, ...] | list[str] = (),
+) -> Any:
+    """Your handler on one message, end to end, in one call: the shortest path to your own function.
+
+    Deploys ``handler`` (a function written in a cell, or module source) as
+    the Lambda function ``name`` (called again, it updates the function's
+    code and configuration), lets the example organization invoke it (lesson 02), attaches one
+    Run Lambda rule for every sender and recipient (``direction``,
+    ``synchronous``; a synchronous rule gets ``fallback_action`` and
+    ``rule_timeout_minutes``, 0 by default so that a failure shows once,
+    without retries) and routes ``message`` (a sample's name from
+    ``data/emails`` or a path) through it. Returns a
+    :class:`~workmail_sandbox._quickpath.TryResult`: the outcome per
+    recipient, what changed in the message, and what your function printed
+    and logged.
+
+    It works in the sandbox's example organization (``example.com``; made if
+    the sandbox has none, without resetting anything else). Recipients with
+    no mailbox get one, so any sample is delivered (the workshop's checks do the same).
+    """
+    import time
+
+    from ._quickpath import TryResult, header_changes, sample_path
+    from .deploy.handler import deploy_handler
+    from .flow import FlowSettings
+    from .organization import Organization
+
+    started = time.perf_counter()
+    if sandbox_module.get_mode() == sandbox_module.AWS:
+        raise ConfigurationError(
+            "try_handler routes a message through the sandbox's emulated organization; this kernel is in aws mode.",
+            fix="run it in a kernel without WORKMAIL_SANDBOX_MODE=aws; on AWS, deploy with deploy_handler and "
+            "attach the rule in the console (lesson 06, On real AWS)",
+        )
+    if direction not in ("inbound", "outbound"):
+        raise ConfigurationError(
+            f"direction must be 'inbound' or 'outbound', not {direction!r}.",
+            fix="pass direction='outbound' with a message sent by a user of example.com, e.g. '02-plain-outbound.eml'",
+        )
+    path = sample_path(message)
+    sb = sandbox_module.current()
+    if sb is None or not sb.started:
+        sb = sandbox_module.start()
+    workmail = sb.client("workmail")
+    org_id = next(
+        (o["OrganizationId"] for o in workmail.list_organizations()["OrganizationSummaries"]
+         if o.get("Alias") == ORG_ALIAS and o.get("State") == "Active"),
+        None,
+    )
+    if org_id is None:
+        org_id, arn, _ = create_example_organization(sb)
+    else:
+        arn = workmail.describe_organization(OrganizationId=org_id)["ARN"]
+    lam = sb.client("lambda")
+    try:
+        lam.get_function_configuration(FunctionName=name)
+        deployed = "updated"
+    except lam.exceptions.ResourceNotFoundException:
+        deployed = "created"
+    function = deploy_handler(handler, name=name, environment=environment, managed_policies=list(managed_policies))
+    statement = f"AllowWorkMail-{org_id}"[:100]
+    try:
+        granted = json.loads(lam.get_policy(FunctionName=name)["Policy"]).get("Statement", [])
+    except lam.exceptions.ResourceNotFoundException:
+        granted = []
+    if not any(s.get("Sid") == statement for s in granted):  # granted by an earlier call otherwise
+        grant_workmail(sb, name, arn, statement_id=statement)
+    rule: dict[str, Any] = {"name": f"{name}-rule", "senders": ["*"], "recipients": ["*"], "action": "RUN_LAMBDA",
+                            "function_arn": function["FunctionArn"], "synchronous": bool(synchronous)}
+    if synchronous:
+        rule.update(fallback_action=fallback_action, rule_timeout_minutes=rule_timeout_minutes)
+    org = Organization.attach(sb, org_id, rules={direction: [rule]},
+                              settings=FlowSettings(unknown_recipients="create-mailbox"))
+    result = org.receive(path) if direction == "inbound" else org.send(path)
+    sent = path.read_bytes()
+    copies = [item.content for box in org.mailboxes.values() for item in [*box.inbox, *box.junk]
+              if item.trace_id == result.trace_id and item.kind == "message" and item.content]
+    copies += [item.content for item in org.outbox
+               if item.trace_id == result.trace_id and item.kind == "message" and item.content]
+    changes, body_changed = header_changes(sent, copies[0]) if copies else ([], None)
+    log = [line for invocation in result.invocations for line in invocation.own_log()]
+    return TryResult(name, path.name, direction, rule, result, changes, body_changed, log, deployed,
+                     time.perf_counter() - started)

@@ -50,7 +50,7 @@ How one message is routed (:meth:`Organization.receive` / :meth:`Organization.se
    (``Runtime.check_workmail_permission``: same Region and account, a
    resource policy for ``workmail.<region>.amazonaws.com`` with this
    organization's ARN); a denied check is a failed attempt. (The answer is
-   remembered per function and exact resource-policy text, so a changed
+   remembered per function and resource-policy revision, so a changed
    policy is checked again at once.)
 
    * **Synchronous**: the function is called with WorkMail's 15-second limit
@@ -134,11 +134,11 @@ from .flow import (
     FlowResult,
     FlowSettings,
     Mailbox,
-    OutboxItem,
     Plan,
     RetryPolicy,
 )
 from .flow import engine as _engine
+from .flow.mailboxes import Outbox
 from .replay import replay
 from .rules import Evaluation, RuleSet
 from .workmail_service import service_principal
@@ -200,8 +200,10 @@ class Organization:
         self.rules = rules
         self._mailboxes: dict[str, Mailbox] = {}
         #: Mail that left the organization (sent to the internet or an SMTP gateway, and bounces).
-        self.outbox: list[OutboxItem] = []
-        self._permission_cache: dict[tuple[str, str], tuple[bool, str]] = {}
+        self.outbox: Outbox = Outbox()
+        self._keep_mail = True
+        #: WorkMail's permission decisions by (function ARN, policy RevisionId, policy statements).
+        self._permission_cache: dict[tuple[str, str, str], tuple[bool, str]] = {}
         #: The email event log (in memory and in CloudWatch Logs).
         self.log = EventLog(account_id=self.account_id, region=self.region, log_group=lambda: self.log_group)
         with _REGISTRY_LOCK:
@@ -400,7 +402,7 @@ class Organization:
         if existing is not None and existing.created_on_delivery:
             return "created", [address]
         if create:
-            self._mailboxes[address] = Mailbox(address, created_on_delivery=True)
+            self._mailboxes[address] = Mailbox(address, created_on_delivery=True, keep=self._keep_mail)
             return "created", [address]
         return None
 
@@ -431,7 +433,7 @@ class Organization:
                 f"{key} is not a user of organization {self.alias}.",
                 fix=f"use one of {', '.join(self.users) or '(no users yet)'}, or create the user first",
             )
-        box = self._mailboxes[key] = Mailbox(key, entity.name if entity is not None else "")
+        box = self._mailboxes[key] = Mailbox(key, entity.name if entity is not None else "", keep=self._keep_mail)
         return box
 
     @property
@@ -440,6 +442,22 @@ class Organization:
         for address in self.users:
             self.mailbox(address)
         return dict(self._mailboxes)
+
+    @property
+    def keep_mail(self) -> bool:
+        """Whether delivered copies are kept in the mailboxes and the outbox (True, the default).
+
+        False: routing records no copy (the FlowResult and the event log still say where each
+        went), so memory does not grow with the mail routed; replay workers set it (nobody reads
+        their mailboxes). Copies kept earlier stay.
+        """
+        return self._keep_mail
+
+    @keep_mail.setter
+    def keep_mail(self, value: bool) -> None:
+        self._keep_mail = self.outbox.keep = bool(value)
+        for box in self._mailboxes.values():
+            box.keep = self._keep_mail
 
     def clear_mail(self) -> None:
         """Empty every mailbox, the outbox and the in-memory event log (rules and users stay)."""

@@ -19,6 +19,7 @@ Policies are evaluated by :mod:`workmail_sandbox.iam`.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, NamedTuple
@@ -35,6 +36,8 @@ __all__ = [
     "AccessCheck",
     "InvokeCheck",
     "message_flow_role_decision",
+    "ses_bucket_write_decision",
+    "ses_invoke_decision",
     "workmail_bucket_policy",
     "workmail_bucket_read_decision",
     "workmail_invoke_decision",
@@ -216,7 +219,20 @@ def _role_policies(role_arn: str, account: str, partition: str) -> list[Policy] 
     documents = _moto.role_policy_documents(account, partition, role_arn)
     if documents is None:
         return None
-    return [parse_policy(document, name=name) for name, document in documents]
+    return [
+        _parsed_policy(name, document) if isinstance(document, str) else parse_policy(document, name=name)
+        for name, document in documents
+    ]
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_policy(name: str, document: str) -> Policy:
+    """``parse_policy`` of a policy's JSON text, remembered by name and exact text (a parsed Policy is frozen).
+
+    Every Message Flow or WorkMail call from function code asks about its role; keyed on the text itself, a
+    changed or replaced policy is parsed afresh. A document that cannot be read raises each time (not cached).
+    """
+    return parse_policy(document, name=name)
 
 
 def _role_decision(
@@ -424,3 +440,76 @@ def workmail_bucket_read_decision(
                 False, (f"the bucket policy does not let {principal} call {action}: {decision.reason}. {fix}")
             )
     return AccessCheck(True, f"the bucket policy lets {principal} read s3://{bucket}/{key}")
+
+
+# Amazon SES receiving: SES invoking a rule's function, SES writing to a rule's bucket --------------
+
+#: The service principal SES receiving uses for Lambda, S3 and SNS (docs/aws-behaviour.md §7.4).
+SES_PRINCIPAL = "ses.amazonaws.com"
+
+
+def ses_invoke_decision(function_arn: str, *, source_arn: str, region: str, account: str) -> InvokeCheck:
+    """May SES receiving (the receipt rule ``source_arn``, in ``region`` and ``account``) invoke ``function_arn``?
+
+    The function must be in the Region of the SES endpoint; its resource policy must let
+    ``ses.amazonaws.com`` call ``lambda:InvokeFunction`` with ``aws:SourceArn`` = the rule's ARN
+    (``arn:aws:ses:<region>:<account>:receipt-rule-set/<set>:receipt-rule/<rule>``) and
+    ``aws:SourceAccount`` = the account (each checked when the policy names it). Sandbox only.
+    """
+    match = FUNCTION_ARN.match(function_arn)
+    if match is None:
+        return InvokeCheck(False, f"{function_arn!r} is not a Lambda function ARN: a Lambda action names one")
+    fn_region, fn_account, name, qualifier = match["region"], match["account"], match["name"], match["qualifier"]
+    if fn_region != region:
+        return InvokeCheck(False, f"the function is in {fn_region} but SES receives mail in {region}: the function "
+                           "of a Lambda action must be in the Region of the SES endpoint that receives the mail")
+    try:
+        _moto.get_lambda_function(fn_account, fn_region, name, qualifier, operation="GetFunction")
+    except ClientError:
+        return InvokeCheck(False, f"there is no function {name!r} in {fn_region} (account {fn_account}): "
+                           "deploy it first, or fix the FunctionArn of the Lambda action")
+    fix = (f"run lambda add_permission(FunctionName='{name}', Principal='{SES_PRINCIPAL}', "
+           f"Action='lambda:InvokeFunction', SourceAccount='{account}', SourceArn='{source_arn}')")
+    policy = _moto.get_lambda_policy(fn_account, fn_region, name, qualifier)
+    if policy is None:
+        return InvokeCheck(False, f"the function {name} has no resource-based policy, so SES may not invoke it: {fix}")
+    try:
+        document = parse_policy(policy, name=f"resource-based policy of {name}", kind="lambda")
+        decision = evaluate([document], Request(
+            "lambda:InvokeFunction", function_arn, principal=Principal("Service", SES_PRINCIPAL),
+            context={"aws:SourceArn": source_arn, "aws:SourceAccount": account}), kind="resource")
+    except PolicyError as error:
+        return InvokeCheck(False, f"the function's policy cannot be evaluated: {error}")
+    if decision.allowed:
+        return InvokeCheck(True, f"SES ({SES_PRINCIPAL}) may invoke {name}: {decision.reason}")
+    return InvokeCheck(False, f"the function's policy does not let {SES_PRINCIPAL} invoke it for {source_arn}: "
+                       f"{decision.reason}. Fix: {fix}")
+
+
+def ses_bucket_write_decision(
+    bucket: str, policy_text: bytes | str | None, *, key: str, source_arn: str, account: str
+) -> AccessCheck:
+    """May SES receiving (the receipt rule ``source_arn``) write ``s3://bucket/key`` under ``policy_text``?
+
+    The bucket policy must let ``ses.amazonaws.com`` call ``s3:PutObject`` on the object with
+    ``aws:SourceAccount`` = the account and ``aws:SourceArn`` = the rule's ARN (each checked
+    when the policy names it; docs/aws-behaviour.md §7.4).
+    """
+    fix = (f'Fix: give {bucket} a bucket policy allowing Principal {{"Service": "{SES_PRINCIPAL}"}} s3:PutObject '
+           f"on arn:aws:s3:::{bucket}/*, with StringEquals AWS:SourceAccount = {account} and "
+           f"AWS:SourceArn = {source_arn}.")
+    if not policy_text:
+        return AccessCheck(False, f"the bucket {bucket} has no bucket policy, so SES may not write to it. {fix}")
+    try:
+        text = policy_text.decode("utf-8") if isinstance(policy_text, (bytes, bytearray)) else policy_text
+        policy = parse_policy(text, name=f"bucket policy of {bucket}", kind="s3-bucket")
+        decision = evaluate([policy], Request(
+            action="s3:PutObject", resource=f"arn:aws:s3:::{bucket}/{key}",
+            principal=Principal("Service", SES_PRINCIPAL),
+            context={"aws:SourceArn": source_arn, "aws:SourceAccount": account}), kind="resource")
+    except (PolicyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return AccessCheck(False, f"the bucket policy of {bucket} cannot be evaluated: {exc} {fix}")
+    if not decision.allowed:
+        return AccessCheck(False, f"the bucket policy does not let {SES_PRINCIPAL} call s3:PutObject: "
+                           f"{decision.reason}. {fix}")
+    return AccessCheck(True, f"the bucket policy lets {SES_PRINCIPAL} write s3://{bucket}/{key}")

@@ -53,7 +53,12 @@ copies it delivers (``FlowSettings(keep_content=False)`` for the replay), and
 each copy put in transit for a function is forgotten once delivered (its
 ``messageId`` cannot be fetched afterwards). Pass ``keep_content=True`` to keep
 everything. The event log is kept (in memory and in CloudWatch Logs); pass
-``keep_log=False`` to keep it in CloudWatch Logs only.
+``keep_log=False`` to keep it in CloudWatch Logs only. For a run nobody looks
+into afterwards, ``keep_mail=False`` keeps no delivered copy at all
+(``Organization.keep_mail``) and ``write_logs=False`` writes no event log line
+to CloudWatch Logs (moto keeps every line): with ``keep_log=False`` as well, the
+organization keeps nothing per message (what ``replay --jobs`` workers and the
+CLI's one-process replay do; tests/test_replay_memory.py).
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ __all__ = [
     "iter_replay",
     "replay",
     "route_rows",
+    "rows_frame",
     "test_rule",
 ]
 
@@ -100,14 +106,21 @@ SAMPLE_DOMAINS = ("example.com", "sales.example.com")
 DIRECTIONS = ("auto", "inbound", "outbound")
 
 
-def _progress(iterable: Any, total: int | None, enabled: bool, desc: str) -> Any:
+def progress_bar(total: int | None, enabled: bool, desc: str, iterable: Any = None) -> Any:
+    """A tqdm bar of ``total`` messages (over ``iterable`` when given), or None (disabled, or no tqdm)."""
     if not enabled:
-        return iterable
+        return None
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm comes with the kit's "lab" extra; without it, no bar
-        return iterable
+        return None
     return tqdm(iterable, total=total, desc=desc, unit="msg")
+
+
+def with_progress(iterable: Any, total: int | None, enabled: bool, desc: str) -> Any:
+    """``iterable`` behind a progress bar, or as it is when there is no bar."""
+    bar = progress_bar(total, enabled, desc, iterable)
+    return iterable if bar is None else bar
 
 
 def escape_surrogates(value: Any) -> Any:
@@ -178,6 +191,8 @@ def iter_replay(
     keep_log: bool = True,
     conversations: Any = "single",
     counts: ReplayCounts | None = None,
+    keep_mail: bool = True,
+    write_logs: bool = True,
 ) -> Generator[list[tuple[Any, ...]], None, None]:
     """:func:`replay` one entry at a time: yields each entry's rows (tuples in ``REPLAY_COLUMNS`` order).
 
@@ -196,18 +211,22 @@ def iter_replay(
         raise ConfigurationError(
             f"{root}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
         )
-    return _iter_replay(org, root, progress, wanted, keep_content, keep_log, conversations,
+    return _iter_replay(org, root, progress, wanted, (keep_content, keep_log, keep_mail, write_logs), conversations,
                         counts if counts is not None else ReplayCounts())
 
 
-def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, keep_content: bool, keep_log: bool,
+def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, keeps: tuple[bool, bool, bool, bool],
                  conversations: Any, counts: ReplayCounts) -> Generator[list[tuple[Any, ...]], None, None]:
+    keep_content, keep_log, keep_mail, write_logs = keeps
     saved_settings, saved_keep = org.settings, org.log.keep
+    saved_mail, saved_write = org.keep_mail, org.log.write_logs
     org.settings = saved_settings.but(keep_content=keep_content)
     org.log.keep = keep_log
+    org.keep_mail = keep_mail
+    org.log.write_logs = write_logs
     stream: Any = None
     try:
-        stream = _progress(
+        stream = with_progress(
             iter_corpus(root, headers_only=True, max_bytes=None), corpus_size(root), progress, f"replay {root.name}"
         )
         for item in stream:
@@ -225,8 +244,25 @@ def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, kee
     finally:
         org.settings = saved_settings
         org.log.keep = saved_keep
+        org.keep_mail = saved_mail
+        org.log.write_logs = saved_write
         if hasattr(stream, "close"):
             stream.close()
+
+
+def rows_frame(rows: list[tuple[Any, ...]]):
+    """The replay DataFrame of ``rows`` (tuples in ``REPLAY_COLUMNS`` order).
+
+    String columns are pandas strings kept in Python objects, as pandas makes them without pyarrow:
+    with pyarrow installed pandas would store them in Arrow, which cannot hold the parser's surrogate
+    escapes (a raw 0xE9 in an address).
+    """
+    import pandas as pd
+
+    with pd.option_context("mode.string_storage", "python"):
+        frame = pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+    frame.columns = pd.Index(REPLAY_COLUMNS)  # the labels as any other frame's
+    return frame
 
 
 def replay(
@@ -238,6 +274,8 @@ def replay(
     keep_content: bool = False,
     keep_log: bool = True,
     conversations: Any = "single",
+    keep_mail: bool = True,
+    write_logs: bool = True,
 ):
     """Route every message of ``source`` through ``org``; one DataFrame row per recipient (see module doc).
 
@@ -245,16 +283,16 @@ def replay(
     organization's), ``"inbound"`` or ``"outbound"``. ``progress``: a tqdm bar
     (notebook-aware; none when tqdm is not installed). An entry that cannot be
     read, parsed or routed gets one error row (``error_stage``, ``error``); the
-    run goes on.
+    run goes on. ``keep_mail=False``, ``write_logs=False`` (with ``keep_log=False``): the
+    organization keeps nothing per message (see module doc).
     """
-    import pandas as pd
-
     rows: list[tuple[Any, ...]] = []
     with closing(iter_replay(org, source, progress=progress, direction=direction, keep_content=keep_content,
-                             keep_log=keep_log, conversations=conversations)) as chunks:
+                             keep_log=keep_log, conversations=conversations, keep_mail=keep_mail,
+                             write_logs=write_logs)) as chunks:
         for chunk in chunks:
             rows.extend(chunk)
-    return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+    return rows_frame(rows)
 
 
 # ------------------------------------------------------------------ CLI functions

@@ -4,6 +4,12 @@
 starts a sandbox (or uses the running one), creates an organization, deploys
 ``--function`` (or the SAM project of ``--project``) when given, and routes the corpus with
 :func:`workmail_sandbox.replay.iter_replay`, writing the CSV rows as it goes.
+With ``jobs`` the corpus is routed by worker processes (:mod:`workmail_sandbox.replay_jobs`),
+with ``client`` by a Dask cluster (:mod:`workmail_sandbox.replay_dask`); either way every
+message's rows come back here in the corpus's order and go to the CSV, the streamed Parquet file
+(:class:`_ParquetRows`), a :class:`~workmail_sandbox.replay_summary.ReplaySummary` and, unless
+``keep_rows=False``, the DataFrame returned. :func:`replay_frame_on_dask` gives the rows as a
+lazy Dask DataFrame instead. See docs/replay.md.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import importlib.util
 import io
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import IO, Any
@@ -25,10 +31,20 @@ from .deploy.handler import deploy_handler
 from .errors import ConfigurationError
 from .flow import FlowSettings
 from .organization import Organization
-from .replay import REPLAY_COLUMNS, SAMPLE_DOMAINS, WRITE, ReplayCounts, error_row, escape_surrogates, iter_replay
+from .replay import (
+    REPLAY_COLUMNS,
+    SAMPLE_DOMAINS,
+    WRITE,
+    ReplayCounts,
+    error_row,
+    escape_surrogates,
+    iter_replay,
+    rows_frame,
+)
+from .replay_summary import ReplaySummary
 from .rules import Rule, RuleSet
 
-__all__ = ["check_output_path", "replay_folder"]
+__all__ = ["PARQUET_ROW_GROUP", "check_output_path", "replay_folder", "replay_frame_on_dask"]
 
 
 def _function_spec(spec: str) -> tuple[Path, str]:
@@ -130,18 +146,70 @@ class _CsvRows:
         self.file.close()
 
 
-def _write_parquet(rows: list[tuple[Any, ...]], path: Path) -> None:
-    import pandas as pd
+#: Rows per row group of the streamed Parquet file (the writer holds at most this many rows).
+PARQUET_ROW_GROUP = 10_000
+_INTEGER_COLUMNS = ("attempts",)
+_FLOAT_COLUMNS = ("time_ms", "waited_s")
 
-    frame = pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
-    for column in frame.select_dtypes(include="object").columns:
-        frame[column] = frame[column].map(escape_surrogates)
-    try:
-        frame.to_parquet(path, index=False)
-    except OSError as exc:
-        raise ConfigurationError(
-            f"--parquet {path}: writing failed ({exc.strerror or exc}).", fix="write somewhere else"
-        ) from None
+
+class _ParquetRows:
+    """The Parquet file, streamed: a pyarrow ``ParquetWriter`` taking a row group every ``row_group`` rows.
+
+    Memory stays flat (at most one row group waits); closing writes the last group and the footer,
+    so an interrupted run leaves a readable file with the rows done. Strings are written with
+    :func:`escape_surrogates`; ``attempts`` is int64, ``time_ms`` and ``waited_s`` float64.
+    """
+
+    def __init__(self, path: Path, row_group: int | None = None) -> None:
+        pa = importlib.import_module("pyarrow")  # optional: checked by _require_pyarrow before the run
+        pq = importlib.import_module("pyarrow.parquet")
+
+        self.path, self.row_group, self._pa = path, row_group or PARQUET_ROW_GROUP, pa
+        self.schema = pa.schema([
+            (c, pa.int64() if c in _INTEGER_COLUMNS else pa.float64() if c in _FLOAT_COLUMNS else pa.string())
+            for c in REPLAY_COLUMNS
+        ])
+        self.buffer: list[tuple[Any, ...]] = []
+        try:
+            self.writer = pq.ParquetWriter(str(path), self.schema)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--parquet {path}: cannot be written ({exc.strerror or exc}).", fix="write somewhere else"
+            ) from None
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self.buffer.extend(rows)
+        while len(self.buffer) >= self.row_group:
+            group, self.buffer = self.buffer[:self.row_group], self.buffer[self.row_group:]
+            self._write_group(group)
+
+    def flush(self) -> None:
+        group, self.buffer = self.buffer, []
+        if group:
+            self._write_group(group)
+
+    def _write_group(self, group: list[tuple[Any, ...]]) -> None:
+        pa = self._pa
+        columns = list(zip(*group, strict=True))
+        arrays = []
+        for name, values in zip(REPLAY_COLUMNS, columns, strict=True):
+            kind = self.schema.field(name).type
+            if kind == pa.string():
+                values = tuple(None if v is None else str(escape_surrogates(v)) for v in values)
+            arrays.append(pa.array(values, type=kind))
+        try:
+            self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"--parquet {self.path}: writing failed ({exc.strerror or exc}); the row groups before it are "
+                "in the file.", fix="free some space or write somewhere else, then run again"
+            ) from None
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.writer.close()
 
 
 def replay_folder(
@@ -161,14 +229,24 @@ def replay_folder(
     skip: Sequence[str] = (),
     stand_ins: str | PathLike | None = None,
     jobs: int = 1,
+    client: Any = None,
+    summary: ReplaySummary | None = None,
+    keep_rows: bool = True,
 ):
     """Replay a corpus against a rule file in a fresh sandbox; returns the DataFrame (and writes ``csv``).
 
     ``csv`` is written as the run goes (one message's rows at a time, flushed:
     an interrupted run keeps the rows done); ``parquet`` (needs pyarrow) is
-    written at the end, or when the run is interrupted. Both paths are checked
+    streamed too, a row group every :data:`PARQUET_ROW_GROUP` rows, and closed
+    (readable) when the run ends or is interrupted. Both paths are checked
     before the sandbox starts. ``counts`` (a :class:`ReplayCounts`) is updated
-    as the run goes, so a caller still knows how far it got after Ctrl-C.
+    as the run goes, so a caller still knows how far it got after Ctrl-C;
+    ``summary`` (a :class:`~workmail_sandbox.replay_summary.ReplaySummary`) is
+    filled the same way, message by message (exact percentiles when the rows
+    are kept, else from its fixed-size histogram). ``keep_rows=False``: the
+    rows go only to ``csv``, ``parquet`` and ``summary`` and the DataFrame
+    returned is empty, so the rows do not pile up in memory (what the
+    organization itself keeps per message still does: docs/replay.md §2).
 
     The organization (alias ``replay``) has ``domains`` (default: the sample
     organization's, example.com and sales.example.com) and ``users``; any
@@ -200,10 +278,101 @@ def replay_folder(
     the same way; the rows come back in the corpus's order, as with one. The
     workers are spawned, so a script passing ``jobs`` calls it under
     ``if __name__ == "__main__":``.
+
+    ``client`` (a ``dask.distributed.Client``, or a scheduler's address, which
+    this call connects to and disconnects from): route the corpus on that Dask
+    cluster instead (:mod:`workmail_sandbox.replay_dask`; each worker process
+    a sandbox of its own set up the same way, reading the messages from the
+    same path), the rows again in the corpus's order. Not with ``jobs``.
+    Needs ``pip install 'workmail-sandbox[scale]'``.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigurationError(f"jobs must be a whole number of 1 or more, got {jobs!r}.",
                                  fix="use jobs=1 (one process) or up to os.cpu_count()")
+    if client is not None and jobs != 1:
+        raise ConfigurationError(f"jobs={jobs} and a Dask client are mutually exclusive.",
+                                 fix="the cluster's workers do the work: leave jobs out (or start more workers)")
+    rules, target = _prepare(rules_path, function, project, parameters, skip, stand_ins)
+    csv_path = check_output_path(csv, "--csv") if csv is not None else None
+    parquet_path = check_output_path(parquet, "--parquet") if parquet is not None else None
+    if parquet_path is not None:
+        _require_pyarrow()
+    if not Path(source).exists():
+        raise ConfigurationError(
+            f"{source}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
+        )
+    if summary is not None and keep_rows:
+        summary.keep_exact_times()  # the rows are in memory anyway: exact percentiles
+    own_client = isinstance(client, str)
+    if own_client:
+        from .replay_dask import connect
+
+        client = connect(client)
+    sink: _CsvRows | None = None
+    rows: list[tuple[Any, ...]] = []
+    parquet_sink: _ParquetRows | None = None
+    try:
+        sink = _CsvRows(csv_path) if csv_path is not None else None
+        parquet_sink = _ParquetRows(parquet_path) if parquet_path is not None else None
+
+        def emit(chunk: list[tuple[Any, ...]]) -> None:
+            written = sink.write(chunk) if sink is not None else chunk
+            if parquet_sink is not None:
+                parquet_sink.write(written)
+            if summary is not None:
+                summary.add(written)
+            if keep_rows:
+                rows.extend(written)
+
+        _run(source, rules, target, domains, users, direction, progress, counts, emit, jobs, client)
+    finally:
+        try:
+            if parquet_sink is not None:
+                parquet_sink.close()
+        finally:
+            if sink is not None:
+                sink.close()
+            if own_client:
+                client.close()
+    return rows_frame(rows)
+
+
+def replay_frame_on_dask(
+    source: str | PathLike,
+    rules_path: str | PathLike,
+    function: str | None = None,
+    *,
+    domains: tuple[str, ...] | list[str] = SAMPLE_DOMAINS,
+    users: tuple[str, ...] | list[str] = (),
+    direction: str = "auto",
+    project: str | PathLike | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    skip: Sequence[str] = (),
+    stand_ins: str | PathLike | None = None,
+    partition_size: int = 1000,
+) -> Any:
+    """The replay of :func:`replay_folder` as a lazy Dask DataFrame (one partition per ``partition_size`` entries).
+
+    Arguments as for :func:`replay_folder`; computed on the cluster of the current ``dask.distributed``
+    client (each worker process a sandbox of its own). Write it with ``.to_parquet(folder)``, or reduce it
+    with :func:`workmail_sandbox.replay_dask.summarize`. Needs ``pip install 'workmail-sandbox[scale]'``.
+    """
+    from .replay_dask import dask_frame, require_dask
+
+    require_dask("replay_frame_on_dask")
+    rules, target = _prepare(rules_path, function, project, parameters, skip, stand_ins)
+    if not Path(source).exists():
+        raise ConfigurationError(
+            f"{source}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
+        )
+    return dask_frame(source, _organization, (rules, _absolute(target), tuple(domains), tuple(users)),
+                      direction=direction, partition_size=partition_size)
+
+
+def _prepare(rules_path: str | PathLike, function: str | None, project: str | PathLike | None,
+             parameters: Mapping[str, Any] | None, skip: Sequence[str],
+             stand_ins: str | PathLike | None) -> tuple[RuleSet, _Target]:
+    """The rule set and what its Run Lambda rules run, checked before anything starts."""
     rules = RuleSet.from_file(rules_path)
     if project is not None and function is not None and (":" in function or function.endswith(".py")):
         raise ConfigurationError(
@@ -226,28 +395,7 @@ def replay_folder(
         raise ConfigurationError(f"--stand-ins {stand_ins}: no such file.", fix="give a .yaml or .py stand-in file")
     target = _Target(spec, project, function if project is not None else None, dict(parameters or {}), tuple(skip),
                      stand_ins)
-    csv_path = check_output_path(csv, "--csv") if csv is not None else None
-    parquet_path = check_output_path(parquet, "--parquet") if parquet is not None else None
-    if parquet_path is not None:
-        _require_pyarrow()
-    if not Path(source).exists():
-        raise ConfigurationError(
-            f"{source}: no such file or folder.", fix="pass a folder of .eml files, an mbox file or a Maildir folder"
-        )
-    sink = _CsvRows(csv_path) if csv_path is not None else None
-    rows: list[tuple[Any, ...]] = []
-    try:
-        df = _run(source, rules, target, domains, users, direction, progress, counts, sink, rows, jobs)
-    except KeyboardInterrupt:
-        if parquet_path is not None:
-            _write_parquet(rows, parquet_path)
-        raise
-    finally:
-        if sink is not None:
-            sink.close()
-    if parquet_path is not None:
-        _write_parquet(rows, parquet_path)
-    return df
+    return rules, target
 
 
 @dataclass(frozen=True)
@@ -262,28 +410,38 @@ class _Target:
     stand_ins: str | PathLike | None
 
 
+def _absolute(target: _Target) -> _Target:
+    """``target`` with absolute paths, for workers that may run in another folder (a Dask cluster)."""
+    spec = (target.spec[0].resolve(), target.spec[1]) if target.spec is not None else None
+    project = os.path.abspath(target.project) if target.project is not None else None
+    stand_ins = os.path.abspath(target.stand_ins) if target.stand_ins is not None else None
+    return replace(target, spec=spec, project=project, stand_ins=stand_ins)
+
+
 def _run(source: str | PathLike, rules: RuleSet, target: _Target, domains: Any, users: Any,
-         direction: str, progress: bool, counts: ReplayCounts | None, sink: _CsvRows | None,
-         rows: list[tuple[Any, ...]], jobs: int = 1) -> Any:
-    import pandas as pd
+         direction: str, progress: bool, counts: ReplayCounts | None,
+         emit: Callable[[list[tuple[Any, ...]]], None], jobs: int = 1, client: Any = None) -> None:
+    if client is not None:
+        from .replay_dask import replay_on_dask
 
-    def emit(chunk: list[tuple[Any, ...]]) -> None:
-        rows.extend(sink.write(chunk) if sink is not None else chunk)
-
+        replay_on_dask(source, client, _organization, (rules, _absolute(target), tuple(domains), tuple(users)),
+                       direction=direction, progress=progress, counts=counts, emit=emit)
+        return
     if jobs != 1:
         from .replay_jobs import replay_in_processes
 
         replay_in_processes(source, jobs, _organization, (rules, target, domains, users), direction=direction,
                             progress=progress, counts=counts, emit=emit)
-        return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
+        return
     with _organization(rules, target, domains, users) as org:
-        chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts)
+        # Nobody reads this organization afterwards: it keeps nothing per message (flat memory, docs/replay.md).
+        chunks = iter_replay(org, source, progress=progress, direction=direction, counts=counts, keep_log=False,
+                             keep_mail=False, write_logs=False)
         try:
             for chunk in chunks:
                 emit(chunk)
         finally:
             chunks.close()
-    return pd.DataFrame.from_records(rows, columns=list(REPLAY_COLUMNS))
 
 
 @contextmanager
@@ -314,18 +472,18 @@ def _organization(rules: RuleSet, target: _Target, domains: Any, users: Any) -> 
                 managed_policies=["arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowFullAccess"],
                 description=f"{path.name}:{handler}, deployed by workmail-sandbox replay",
             )
-            org.rules = _rules_running(rules, deployed["FunctionArn"])
+            org.rules = rules_running(rules, deployed["FunctionArn"])
             org.grant_invoke(name)
         elif target.project is not None:
             deployment = deploy_for_organization(
                 target.project, org, function=target.logical_id, parameters=target.parameters, skip=target.skip
             )
-            org.rules = _rules_running(rules, deployment.function.arn)
+            org.rules = rules_running(rules, deployment.function.arn)
         with using_stand_ins(target.stand_ins, sb, keep=not running):
             yield org
 
 
-def _rules_running(rules: RuleSet, arn: str) -> RuleSet:
+def rules_running(rules: RuleSet, arn: str) -> RuleSet:
     """``rules`` with every Run Lambda rule running the function ``arn``."""
     return RuleSet([_with_function(r, arn) for r in rules], settings=rules.settings, description=rules.description)
 

@@ -17,13 +17,19 @@ entry that kills it is known: it gets an error row (``error_stage``
 ``route``), a new worker takes the next entry, and the run goes on. Workers ignore
 Ctrl-C: the parent stops handing out work, waits for the chunks in progress and
 leaves ``emit``'s rows as they are.
+
+:mod:`workmail_sandbox.replay_dask` reuses the listing (:func:`corpus_entries`), the
+worker's set-up (:func:`set_up_once`, for a process that serves many tasks and runs) and
+the routing of a chunk (:func:`route_chunk`).
 """
 
 from __future__ import annotations
 
+import atexit
 import mailbox
 import math
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,9 +43,12 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .mail.corpus import PARSE, READ, eml_files, file_item, maildir_entries, parse_item
-from .replay import DIRECTIONS, ROUTE, ReplayCounts, error_row, route_rows
+from .replay import DIRECTIONS, ROUTE, ReplayCounts, error_row, progress_bar, route_rows
 
-__all__ = ["CHUNK", "replay_in_processes"]
+__all__ = [
+    "CHUNK", "WORKER_LOCK", "SetupFailed", "corpus_entries", "progress_bar", "replay_in_processes", "route_chunk",
+    "set_up_once",
+]
 
 #: At most this many entries per task.
 CHUNK = 50
@@ -51,6 +60,9 @@ Entry = tuple[str, str, Any]
 # ------------------------------------------------------------------ in a worker process
 
 _worker: dict[str, Any] = {}
+#: Held while a task routes in a process that runs tasks in threads (a Dask worker).
+WORKER_LOCK = threading.Lock()
+_AT_EXIT: list[Any] = []  # set once _stop_worker is registered to run at exit
 
 
 class SetupFailed(Exception):
@@ -60,8 +72,13 @@ class SetupFailed(Exception):
 def _start_worker(setup: Callable[..., Any], setup_args: tuple[Any, ...], direction: str) -> None:
     """A worker's initializer: its own sandbox and organization, kept until the process ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    stack = ExitStack()
     Finalize(None, _stop_worker, exitpriority=10)
+    _set_up(setup, setup_args, direction)
+
+
+def _set_up(setup: Callable[..., Any], setup_args: tuple[Any, ...], direction: str) -> None:
+    """This process's sandbox and organization (``setup(*setup_args)`` entered), or why it failed."""
+    stack = ExitStack()
     _worker.update(stack=stack, mboxes={})
     try:
         org = stack.enter_context(setup(*setup_args))
@@ -70,6 +87,11 @@ def _start_worker(setup: Callable[..., Any], setup_args: tuple[Any, ...], direct
         _worker["failed"] = problem
         return
     org.settings = org.settings.but(keep_content=False)
+    # Nobody can read a worker's organization: no event log (in memory or in CloudWatch Logs), no delivered
+    # copies, so a worker's memory stays flat however many messages it routes (docs/replay.md).
+    org.log.keep = False
+    org.log.write_logs = False
+    org.keep_mail = False
     _worker.update(org=org, direction=direction)
 
 
@@ -77,8 +99,25 @@ def _stop_worker() -> None:
     for box in _worker.get("mboxes", {}).values():
         box.close()
     stack = _worker.pop("stack", None)
+    _worker.clear()
     if stack is not None:
         stack.close()
+
+
+def set_up_once(token: str, setup: Callable[..., Any], setup_args: tuple[Any, ...], direction: str) -> None:
+    """Make this process ready to route the replay ``token`` (a process that serves many runs: a Dask worker).
+
+    The first call of a run sets up the sandbox and organization as a ``--jobs`` worker does (after
+    closing those of an earlier run); later calls with the same ``token`` do nothing. Callers hold
+    :data:`WORKER_LOCK`: the sandbox is process-wide, so one task at a time routes in a process.
+    """
+    if _worker.get("token") == token:
+        return
+    if not _AT_EXIT:
+        _AT_EXIT.append(atexit.register(_stop_worker))
+    _stop_worker()
+    _set_up(setup, setup_args, direction)
+    _worker["token"] = token
 
 
 def _item_rows(entry: Entry) -> list[tuple[Any, ...]]:
@@ -100,8 +139,8 @@ def _item_rows(entry: Entry) -> list[tuple[Any, ...]]:
     return route_rows(_worker["org"], item.name, item.message, _worker["direction"], "single")
 
 
-def _route_chunk(entries: list[Entry]) -> list[list[tuple[Any, ...]]]:
-    """Each entry's rows, in order (a task of a worker)."""
+def route_chunk(entries: list[Entry]) -> list[list[tuple[Any, ...]]]:
+    """Each entry's rows, in order (a task of a worker, once set up)."""
     if "failed" in _worker:
         raise SetupFailed(_worker["failed"])
     out = []
@@ -145,16 +184,6 @@ def corpus_entries(source: str | PathLike) -> tuple[list[Entry], list[tuple[Any,
         problem = f"{root}: cannot be read as an mbox ({type(exc).__name__}: {exc})."
         return [], [error_row(root.name, READ, problem)]
     return [(f"{root.name}:{n}", "mbox", (str(root), key)) for n, key in enumerate(keys, 1)], None
-
-
-def _bar(total: int, enabled: bool, desc: str) -> Any:
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm comes with the kit's "lab" extra; without it, no bar
-        return None
-    return tqdm(total=total, desc=desc, unit="msg")
 
 
 def _chunks(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
@@ -220,7 +249,7 @@ def replay_in_processes(
         return
     workers = min(jobs, len(entries))
     size = max(1, min(CHUNK, math.ceil(len(entries) / (workers * 4))))
-    bar = _bar(len(entries), progress, f"replay {Path(source).name}")
+    bar = progress_bar(len(entries), progress, f"replay {Path(source).name}")
     context = get_context("spawn")
 
     def new_pool(size: int = workers) -> ProcessPoolExecutor:
@@ -238,7 +267,7 @@ def replay_in_processes(
             chunk = next(todo, None)
             if chunk is None:
                 return
-            pending.append((pool.submit(_route_chunk, chunk), pool, chunk))
+            pending.append((pool.submit(route_chunk, chunk), pool, chunk))
 
     def alone(entry: Entry) -> list[tuple[Any, ...]]:
         """``entry`` routed by a worker doing nothing else, so that if it dies, this entry killed it."""
@@ -246,7 +275,7 @@ def replay_in_processes(
         if solo is None:
             solo = new_pool(1)
         try:
-            return _result(solo.submit(_route_chunk, [entry]), [entry])[0]
+            return _result(solo.submit(route_chunk, [entry]), [entry])[0]
         except BrokenProcessPool as exc:
             solo.shutdown(wait=False, cancel_futures=True)
             solo = None

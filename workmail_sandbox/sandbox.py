@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _moto, emulators
 from . import stand_ins as _stand_ins
+from ._gc_pause import with_paused_gc
 from .clock import SimulatedClock
 from .emulators import _core
 from .errors import ConfigurationError, SandboxError
@@ -235,6 +236,7 @@ class Sandbox:
 
     # -------------------------------------------------------------- lifecycle
 
+    @with_paused_gc  # moto's imports and backends: long-lived objects, collection would only walk them
     def start(self) -> Sandbox:
         """Start moto, the emulators, the runtime and the network guard (idempotent)."""
         if self.started:
@@ -264,6 +266,8 @@ class Sandbox:
         os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
         os.environ["MOTO_ACCOUNT_ID"] = self.account_id
         try:
+            _moto.share_loader_with_new_sessions()  # moto's own Session() calls parse no endpoint data again
+            _moto.lazy_router_builders()  # moto's routers compile URL builders (never used) on first use
             self._mock = mock_aws(
                 config={
                     "lambda": {"use_docker": False},
@@ -322,6 +326,8 @@ class Sandbox:
         _core.STATE.active = False
         _stand_ins.clear()  # before moto's mock stops: the HTTP stand-ins' requests mock is on top of it
         _moto.unregister_builtin_handlers()  # sessions made from now on are plain botocore ones
+        _moto.share_loader_with_new_sessions(False)  # with a loader of their own, too
+        _moto.lazy_router_builders(False)
         self.network.uninstall()
         if self.runtime is not None:
             self.runtime.uninstall()
@@ -415,6 +421,7 @@ class Sandbox:
         if self.runtime is not None:
             self.runtime.clear()
 
+    @with_paused_gc  # deep copies of every service's state
     def snapshot(self) -> Snapshot:
         """Copy the whole state (moto services, emulators, clock) to restore later.
 
@@ -440,6 +447,7 @@ class Sandbox:
         snapshot._release = weakref.finalize(snapshot, _moto.release_kept_s3_models, kept)
         return snapshot
 
+    @with_paused_gc
     def restore(self, snapshot: Snapshot) -> None:
         """Return to a :meth:`snapshot` (taken in this sandbox's account)."""
         self._require_started()

@@ -15,7 +15,10 @@ docs/smtp.md has every reply and what differs from WorkMail's MX. In short:
 function runs once per transaction with exactly its recipients. Each ``RCPT TO`` is
 checked when it arrives: in an organization's domain it must be a user or a group
 (:meth:`Organization.recipient_kind`; the emulator has no aliases), else ``550 5.1.1``;
-in no organization's domain it is relaying, ``550 5.7.1``. The organization is the
+in no organization's domain it is relaying, ``550 5.7.1``, unless Amazon SES receiving
+takes it (a verified SES domain identity of the sandbox's Region whose active receipt
+rule set has an enabled rule matching it: ``DATA`` then runs
+:func:`workmail_sandbox.ses.receiving.ses_receive`, docs/ses.md). The organization is the
 registered Python object (:meth:`Organization.for_domain`): the rules and mailboxes set
 on it are the ones used. A recipient a rule or function bounces is accepted (250), then
 bounced to the envelope sender, as WorkMail does; ``MAIL FROM:<>`` gets no bounce (the
@@ -36,6 +39,9 @@ when you route mail from another thread while a door runs), and routing runs in 
 worker thread (``run_in_executor``), so a slow function delays other sessions' RCPT and
 DATA replies but not their greeting, EHLO or MAIL. Binding to anything but loopback is
 refused unless ``allow_remote=True`` (with a warning). Stop the door before the sandbox.
+
+One concept: SMTP into the sandbox (both ports, their replies, the routing they hand
+mail to); what happens to the mail is the organization's or SES receiving's.
 """
 
 from __future__ import annotations
@@ -86,7 +92,8 @@ class SmtpTransaction:
     """One ``DATA`` the door answered: who sent what to whom, the reply, and the flow's result.
 
     ``port`` is ``"inbound"`` or ``"submission"``; ``mail_from`` as given (``"<>"``
-    for a null sender); ``result`` the :class:`~workmail_sandbox.flow.FlowResult`
+    for a null sender); ``result`` the :class:`~workmail_sandbox.flow.FlowResult`, or the
+    :class:`~workmail_sandbox.ses.receiving.SesReceipt` for mail SES receiving took
     (None when routing failed: ``reply`` says why).
     """
 
@@ -96,7 +103,7 @@ class SmtpTransaction:
     recipients: tuple[str, ...]
     organization_id: str | None
     reply: str
-    result: FlowResult | None
+    result: FlowResult | Any | None
     at: _dt.datetime
 
     @property
@@ -123,6 +130,7 @@ class _DoorEnvelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.organization: Organization | None = None
+        self.ses = False  #: the recipients are Amazon SES receiving's, not an organization's
 
 
 class _DoorSMTP(SMTP):
@@ -432,7 +440,7 @@ class SmtpDoor:
             self.stats[key] += 1
 
     async def _route(self, port: str, session: Session, envelope: Envelope,
-                     work: Callable[[], tuple[Organization, FlowResult]]) -> str:
+                     work: Callable[[], tuple[Organization | None, Any]]) -> str:
         """Run ``work`` (look-up and routing) in the sandbox; the DATA reply: 250 with the trace id, or why not."""
         org: Organization | None = None
         result: FlowResult | None = None
@@ -528,25 +536,47 @@ class _InboundHandler(_Handler):
             if not isinstance(exc, WorkMailSandboxError):
                 _log.exception("SMTP door: recipient look-up failed")
             return _reply("451 4.3.0", f"<{address}>: {_problem(exc)}")
+        assert isinstance(envelope, _DoorEnvelope)
         if org is None:
-            return self._refuse_rcpt(
-                "550 5.7.1", f"Relaying denied: <{address}> is in no domain of a WorkMail organization in this sandbox"
-            )
+            return await self._ses_rcpt(envelope, address, rcpt_options)
         if kind is None:
             unknown = f"<{address}>: Recipient address rejected: User unknown in WorkMail organization {org.alias}"
             return self._refuse_rcpt("550 5.1.1", unknown)
-        assert isinstance(envelope, _DoorEnvelope)
-        if envelope.organization is not None and envelope.organization.id != org.id:
+        if envelope.ses or (envelope.organization is not None and envelope.organization.id != org.id):
             return self._refuse_rcpt(
                 "452 4.5.3",
                 f"<{address}>: Recipient of WorkMail organization {org.alias}, this transaction is for "
-                f"{envelope.organization.alias}: send it in a new transaction",
+                f"{envelope.organization.alias if envelope.organization else 'Amazon SES receiving'}: "
+                "send it in a new transaction",
             )
         envelope.organization = org
         return self._accept_rcpt(envelope, address, rcpt_options)
 
+    async def _ses_rcpt(self, envelope: _DoorEnvelope, address: str, rcpt_options: list[str]) -> str:
+        """A recipient in no organization's domain: Amazon SES receiving's, or relaying (550 5.7.1)."""
+        from .ses.receiving import ses_accepts
+
+        try:
+            accepted, why = await self.door._in_sandbox(ses_accepts, normalize_address(address), self.door.sandbox)
+        except Exception as exc:  # noqa: BLE001 - a failed look-up is a temporary failure, never a crash
+            return _reply("451 4.3.0", f"<{address}>: {_problem(exc)}")
+        if not accepted and "verified SES domain" in why:
+            return self._refuse_rcpt(
+                "550 5.7.1", f"Relaying denied: <{address}> is in no domain of a WorkMail organization in this sandbox"
+            )
+        if not accepted:
+            return self._refuse_rcpt("550 5.1.1", f"<{address}>: Recipient address rejected by Amazon SES: {why}")
+        if envelope.organization is not None:
+            return self._refuse_rcpt("452 4.5.3", f"<{address}>: Recipient of Amazon SES receiving, this transaction "
+                                     f"is for {envelope.organization.alias}: send it in a new transaction")
+        envelope.ses = True
+        return self._accept_rcpt(envelope, address, rcpt_options)
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope, _DoorEnvelope) and envelope.organization is not None
+        assert isinstance(envelope, _DoorEnvelope)
+        if envelope.ses:
+            return await self._ses_data(session, envelope)
+        assert envelope.organization is not None
         org, raw = envelope.organization, bytes(envelope.original_content or b"")
         if envelope.mail_from == "<>":  # how the flow learns the sender is null (no bounces)
             raw = b"Return-Path: <>" + (b"\r\n" if b"\r\n" in raw[:2000] else b"\n") + raw
@@ -555,6 +585,21 @@ class _InboundHandler(_Handler):
             smtp_envelope = self._envelope(envelope, normalize_address(str(envelope.mail_from)))
         return await self.door._route(INBOUND_PORT, session, envelope,
                                       lambda: (org, org.receive(raw, envelope=smtp_envelope)))
+
+
+    async def _ses_data(self, session: Session, envelope: _DoorEnvelope) -> str:
+        """DATA for Amazon SES receiving: the active receipt rule set runs on the message (no TLS here)."""
+        from .ses.receiving import SesReceiving
+
+        raw = bytes(envelope.original_content or b"")
+        sender = "" if envelope.mail_from == "<>" else normalize_address(str(envelope.mail_from))
+        recipients = [normalize_address(r) for r in envelope.rcpt_tos]
+
+        def work() -> tuple[Any, Any]:
+            receiving = SesReceiving(self.door.sandbox)
+            return None, receiving.receive(raw, recipients=recipients, sender=sender or None, tls=False)
+
+        return await self.door._route(INBOUND_PORT, session, envelope, work)
 
 
 class _SubmissionHandler(_Handler):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._gc_pause import with_paused_gc
 from .._internal_clients import require_sandbox
 from ..apps import get_app
 from ..emulators.serverlessrepo import discard_pending_fixups, run_pending_fixups
@@ -47,6 +48,7 @@ def stack_summary(stack_name: str, *, cloudformation: Any) -> dict[str, Any]:
     return summary
 
 
+@with_paused_gc  # the first deployment imports moto's CloudFormation, hence most of moto
 def deploy_app(
     name: str = "hello_world",
     stack_name: str = "workmail-hello-world",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .._gc_pause import with_paused_gc
 from .._internal_clients import require_sandbox, sandbox_account, sandbox_client
 from ..apps import App, get_app
 from ..emulators.cloudformation_fixups import apply_bucket_settings
@@ -47,6 +48,7 @@ MAX_ROLE_NAME = 64
 MAX_BUCKET_NAME = 63
 
 
+@with_paused_gc
 def install_app(
     name: str = "hello_world",
     stack_name: str = "workmail-hello-world",

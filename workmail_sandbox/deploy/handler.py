@@ -39,6 +39,12 @@ with its current value. Modules are imported, never copied: a module of your own
 (``from mylib import helper``) must also go into ``extra_files``
 (``{"mylib.py": Path("mylib.py").read_text()}``). When in doubt, pass the
 module's source as a string.
+
+Tracebacks in your terms: deploy_handler remembers where each copied
+definition was written (:func:`handler_source_map`), so the kit's reports show
+a crash at ``File "your cell In [12]", line 24`` instead of line 28 of
+``app.py`` (:func:`workmail_sandbox.handler_logs.in_your_terms`); Lambda's own
+payload and log keep ``app.py``, as on AWS.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ from typing import Any
 from ..aws import TAG_KEY, TAG_VALUE
 from ..emulators._core import STATE
 from ..errors import ConfigurationError, SandboxError
+from ..handler_logs import Segment, SourceMap, register
 from ..sandbox import current
 
 __all__ = [
@@ -68,6 +75,7 @@ __all__ = [
     "LAMBDA_TRUST_POLICY",
     "deploy_handler",
     "handler_source",
+    "handler_source_map",
     "zip_source",
 ]
 
@@ -141,6 +149,15 @@ def _source_of(obj: Any, what: str) -> str:
 
 def handler_source(func: Callable[..., Any]) -> str:
     """The ``app.py`` that :func:`deploy_handler` would write for ``func`` (see the module docstring)."""
+    return handler_source_map(func).source
+
+
+def handler_source_map(func: Callable[..., Any]) -> SourceMap:
+    """:func:`handler_source`, with where each copied definition came from (a notebook cell, a file).
+
+    Tracebacks shown by the kit use it to name the learner's own lines
+    (:func:`workmail_sandbox.handler_logs.in_your_terms`).
+    """
     if not inspect.isfunction(func):
         raise SandboxError(
             f"deploy_handler takes a function or a source string, not {type(func).__name__}.",
@@ -161,6 +178,7 @@ def handler_source(func: Callable[..., Any]) -> str:
     imports: dict[str, None] = {}
     constants: dict[str, str] = {}
     definitions: dict[str, str] = {}  # name -> source, dependencies first
+    origins: dict[str, tuple[str, int] | None] = {}  # name -> (where it was written, its first line there)
     visiting: set[str] = set()
 
     def collect(obj: Any, name: str) -> None:
@@ -192,6 +210,7 @@ def handler_source(func: Callable[..., Any]) -> str:
                 resolve(used, scope, name)
         visiting.discard(name)
         definitions[name] = source
+        origins[name] = _origin(obj)
 
     def resolve(used: str, scope: Mapping[str, Any], user: str) -> None:
         if used in scope:
@@ -256,8 +275,47 @@ def handler_source(func: Callable[..., Any]) -> str:
         parts.append("\n".join(imports))
     if constants:
         parts.append("\n".join(constants.values()))
+    first_definition = len(parts)
     parts.extend(source.rstrip("\n") for source in definitions.values())
-    return "\n\n\n".join(parts) + "\n"
+    names = list(definitions)
+    segments = []
+    line = 1
+    for index, part in enumerate(parts):
+        count = part.count("\n") + 1
+        origin = origins[names[index - first_definition]] if index >= first_definition else None
+        if origin is not None:
+            segments.append(Segment(line, count, origin[0], origin[1]))
+        line += count + 2  # two blank lines between parts
+    return SourceMap(f"{_MODULE_NAME}.py", "\n\n\n".join(parts) + "\n", tuple(segments))
+
+
+def _origin(obj: Any) -> tuple[str, int] | None:
+    """Where ``obj`` was written, as a learner names it ("your cell In [5]", "handlers.py"), and its first line."""
+    try:
+        filename = inspect.getsourcefile(obj) or inspect.getfile(obj)
+        first = inspect.getsourcelines(obj)[1]
+    except (OSError, TypeError):
+        return None
+    return _place_name(filename), max(first, 1)
+
+
+def _place_name(filename: str) -> str:
+    """A notebook cell as "your cell In [n]" (IPython's execution count), a file by its name."""
+    classic = re.match(r"<ipython-input-(\d+)-", filename)
+    if classic:
+        return f"your cell In [{classic[1]}]"
+    shell = None
+    if "IPython" in sys.modules:
+        try:
+            shell = sys.modules["IPython"].get_ipython()
+        except Exception:  # pragma: no cover - IPython half-imported
+            shell = None
+    numbers = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    if isinstance(numbers, dict) and filename in numbers:
+        return f"your cell In [{numbers[filename]}]"
+    if shell is not None and os.path.basename(os.path.dirname(filename)).startswith("ipykernel_"):
+        return "your cell"
+    return os.path.basename(filename)
 
 
 def _import_module_quiet(name: str | None) -> types.ModuleType | None:
@@ -352,6 +410,7 @@ def deploy_handler(
     Returns the ``create_function`` or ``update_function_configuration`` response.
     """
 
+    mapped: SourceMap | None = None  # a source string is app.py itself: its lines need no map
     if isinstance(handler, str):
         source = handler
         function_name = handler_name or "lambda_handler"
@@ -368,7 +427,8 @@ def deploy_handler(
                 fix=f"define def {function_name}(event, context): ... or pass handler_name='<your function>'",
             )
     elif callable(handler):
-        source = handler_source(handler)
+        mapped = handler_source_map(handler)
+        source = mapped.source
         function_name = handler_name or handler.__name__
         if function_name != handler.__name__:
             raise SandboxError(
@@ -421,11 +481,13 @@ def deploy_handler(
                     raise
                 time.sleep(2)
         lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        register(response["FunctionArn"], mapped)
         return response
     lam.update_function_code(FunctionName=name, ZipFile=code)
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     response = lam.update_function_configuration(FunctionName=name, **config)
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    register(response["FunctionArn"], mapped)
     return response
 
 

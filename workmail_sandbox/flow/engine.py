@@ -59,7 +59,7 @@ class _Router(LambdaSteps):
         self.direction = p.direction
         self.trace = p.trace_id
         parsed = p.parsed
-        self.subject = parsed.subject
+        self.subject = p.facts.subject if p.facts is not None else parsed.subject
         self.smtp_id = p.facts.message_id if p.facts is not None else parsed.message_id
         self.spam_verdict = p.facts.spam_verdict if p.facts is not None else parsed.spam_verdict
         self.virus_verdict = p.facts.virus_verdict if p.facts is not None else parsed.virus_verdict

@@ -102,6 +102,10 @@ COLUMNS = (
 )
 
 
+#: ``json.dumps(..., ensure_ascii=False, default=str)`` without building an encoder per event.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _ms(when: _dt.datetime) -> int:
     return int(when.timestamp() * 1000)
 
@@ -111,13 +115,24 @@ class EventLog:
 
     ``log_group`` is called when a batch is written, so a monitoring
     configuration set (or removed) between messages takes effect at once.
+
+    ``keep`` False: no in-memory records (:meth:`to_dataframe` shows none).
+    ``write_logs`` False: nothing is written to CloudWatch Logs (moto keeps every
+    line written, so a long run grows with it); replay workers set both, since
+    nobody reads their log. :attr:`unwritten` counts the events left out.
     """
 
-    def __init__(self, *, account_id: str, region: str, log_group: Callable[[], str], keep: bool = True) -> None:
+    def __init__(
+        self, *, account_id: str, region: str, log_group: Callable[[], str], keep: bool = True,
+        write_logs: bool = True,
+    ) -> None:
         self.account_id = account_id
         self.region = region
         self._log_group = log_group
         self.keep = keep
+        self.write_logs = write_logs
+        #: Events not written to CloudWatch Logs because ``write_logs`` was False.
+        self.unwritten = 0
         self.records: list[dict[str, Any]] = []
         self._pending: list[tuple[int, str]] = []
 
@@ -127,17 +142,17 @@ class EventLog:
         """Record one event (written to CloudWatch Logs at the next :meth:`flush`)."""
         if event_name not in _KNOWN:  # pragma: no cover - a typo in the engine
             raise ValueError(f"unknown event name {event_name!r}")
-        event: dict[str, Any] = {"eventName": event_name}
-        event.update((k, v) for k, v in fields.items() if v is not None)
+        event: dict[str, Any] = {"eventName": event_name, **{k: v for k, v in fields.items() if v is not None}}
         if event_name in _SANDBOX:
             event["sandboxOnly"] = True
         timestamp = _ms(when)
         record: dict[str, Any] = {"timestamp": timestamp, "time": when, "traceId": trace_id, "event": event}
         if self.keep:
             self.records.append(record)
-        self._pending.append(
-            (timestamp, json.dumps({"traceId": trace_id, "event": event}, ensure_ascii=False, default=str))
-        )
+        if self.write_logs:
+            self._pending.append((timestamp, _ENCODE({"traceId": trace_id, "event": event})))
+        else:
+            self.unwritten += 1
         return record
 
     @property

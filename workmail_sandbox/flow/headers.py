@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import MessageParseError, SandboxError
 from ..mail import ParsedMessage, normalize_address, parse_message
 from ..mail.addresses import plain_address_list
+from ..mail.headers import LONG_FIELD_CHARS
 
 __all__ = ["HeaderFacts", "header_facts", "to_raw"]
 
@@ -46,7 +47,9 @@ def to_raw(message: Any) -> tuple[bytes, ParsedMessage]:
 
 _LINESEP = re.compile(r"\r\n|\r|\n")
 _ADDRESS_FIELDS = ("from", "sender", "to", "cc", "bcc")
-_TOKEN_FIELDS = ("message-id", "return-path", "x-ses-spam-verdict", "x-ses-virus-verdict")
+_TOKEN_FIELDS = ("message-id", "return-path", "x-ses-spam-verdict", "x-ses-virus-verdict", "subject")
+#: An unfolded Subject the stdlib would return unchanged: printable ASCII, spaces and tabs, no encoded word.
+_PLAIN_TEXT = re.compile(r"[\x20-\x7e\t]*")
 @dataclass(frozen=True)
 class HeaderFacts:
     """What rules, events and delivery need from the header fields, read once from their raw values."""
@@ -64,6 +67,19 @@ class HeaderFacts:
     #: X-SES-Spam-Verdict / X-SES-Virus-Verdict upper-cased (as :attr:`ParsedMessage.spam_verdict`).
     spam_verdict: str | None = None
     virus_verdict: str | None = None
+    #: The Subject, decoded and unfolded, '' when absent (as :attr:`ParsedMessage.subject`).
+    subject: str = ""
+
+
+def _subject(raw: str | None, parsed: ParsedMessage) -> str:
+    """The first Subject as ``ParsedMessage.subject`` reads it; a plain ASCII value without encoded words
+    needs no header class (the stdlib's reading of it is the unfolded text itself)."""
+    if raw is None:
+        return ""
+    text = _LINESEP.sub("", raw)
+    if len(text) <= LONG_FIELD_CHARS and "=?" not in text and _PLAIN_TEXT.fullmatch(text):
+        return text.strip()
+    return parsed.subject
 
 
 def _token(raw: str | None) -> str | None:
@@ -86,7 +102,8 @@ def header_facts(parsed: ParsedMessage) -> HeaderFacts:
     group, a backslash, an entry that is not an address) falls back to
     :class:`ParsedMessage`'s own reading, so the result is the same (a
     property test compares them). Plain tokens (Message-ID, verdicts) need no
-    decoding.
+    decoding, nor does a Subject of printable ASCII without encoded words
+    (any other Subject is read by :class:`ParsedMessage`).
     """
     raw: dict[str, list[str]] = {}
     tokens: dict[str, str] = {}
@@ -136,6 +153,7 @@ def header_facts(parsed: ParsedMessage) -> HeaderFacts:
         return_path=_token(tokens.get("return-path")) if "return-path" in tokens else None,
         spam_verdict=spam.upper() if spam else None,
         virus_verdict=virus.upper() if virus else None,
+        subject=_subject(tokens.get("subject"), parsed),
     )
 
 

@@ -67,10 +67,12 @@ class LambdaSteps:
         raise NotImplementedError
 
     def put_in_transit(self) -> None:
+        """Each conversation's copy in transit (``Sandbox.put_message_in_transit``, given the plan's header parse)."""
         needed = sorted({job.conversation for job in self.p.jobs})
+        backend = self.org._messageflow()
         for conv in needed:
-            self.message_ids[conv] = self.sandbox.put_message_in_transit(
-                self.p.raw, organization_id=self.org.id, direction=self.direction
+            self.message_ids[conv] = backend.add_message(
+                self.p.raw, organization_id=self.org.id, direction=self.direction, headers=self.p.parsed
             )
         self.result.message_ids = tuple(self.message_ids[c] for c in needed)
 
@@ -148,7 +150,8 @@ class LambdaSteps:
             return Attempt(number, at, None, False, reason)
         self.event("LAMBDA_INVOKED", **common, requestId=result.request_id, coldStart=result.cold_start)
         attempt = Attempt(
-            number, at, result.request_id, result.ok, None, result.duration_ms, result.timed_out, result.payload
+            number, at, result.request_id, result.ok, None, result.duration_ms, result.timed_out, result.payload,
+            log=result.log_text,
         )
         if not result.ok:
             payload = result.payload if isinstance(result.payload, dict) else {}
@@ -283,35 +286,45 @@ class LambdaSteps:
     # -- stage 3: decisions for everyone
 
 
-def _policy_text(arn: str) -> str | None:
-    """The function's resource policy as Lambda returns it, None when there is none (or no function)."""
+def _policy_revision(arn: str) -> tuple[str, str] | None:
+    """The function's resource-policy revision (RevisionId and statements); None without a policy or function."""
     parts = arn.split(":")
     if len(parts) < 7 or parts[2] != "lambda":
         return None
     try:
-        return _moto.get_lambda_policy(parts[4], parts[3], parts[6], parts[7] if len(parts) > 7 else None)
-    except Exception:  # no function, or no policy: let the full check say why
+        return _moto.lambda_policy_revision(parts[4], parts[3], parts[6], parts[7] if len(parts) > 7 else None)
+    except Exception:  # a Region or account moto has no backend for: let the full check say why
         return None
 
 
-def _check_permission(org: Organization, runtime: Any, arn: str) -> tuple[bool, str]:
-    """``Runtime.check_workmail_permission``, remembered per function and exact policy document.
+#: How many permission decisions one organization remembers (then it starts again).
+PERMISSION_CACHE_SIZE = 256
 
-    The check is a pure function of the function ARN, the organization and
-    the function's resource policy, so the answer is reused until the policy
-    changes (any ``add_permission``/``remove_permission`` changes its text).
-    Without a policy the full check runs every time.
+
+def _check_permission(org: Organization, runtime: Any, arn: str) -> tuple[bool, str]:
+    """``Runtime.check_workmail_permission``, remembered per function and policy revision.
+
+    The check is a pure function of the function ARN, the organization and the
+    function's resource policy, so the answer is reused while the policy's
+    revision (its RevisionId and statements: moto's RemovePermission keeps the
+    RevisionId) is the same: ``add_permission``/``remove_permission``, a
+    redeployed function with another policy, a reset sandbox or a restored
+    snapshot with another policy all miss the cache. Without a policy (or
+    without the function) the full check runs every time and says why.
     """
-    text = _policy_text(arn)
+    revision = _policy_revision(arn)
     cache = org._permission_cache
-    if text is not None and (arn, text) in cache:
-        return cache[(arn, text)]
+    key = (arn, *revision) if revision is not None else None
+    if key is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
     answer = runtime.check_workmail_permission(arn, organization_arn=org.arn, region=org.region,
                                                account=org.account_id)
-    if text is not None:
-        if len(cache) > 256:
+    if key is not None:
+        if len(cache) >= PERMISSION_CACHE_SIZE:
             cache.clear()
-        cache[(arn, text)] = answer
+        cache[key] = answer
     return answer
 
 

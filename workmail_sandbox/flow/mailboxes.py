@@ -22,6 +22,7 @@ __all__ = [
     "JUNK_FOLDER",
     "MailItem",
     "Mailbox",
+    "Outbox",
     "OutboxItem",
     "build_bounce",
     "strip_bcc",
@@ -73,7 +74,11 @@ class MailItem:
 
 @dataclass
 class Mailbox:
-    """A user's mailbox: ``inbox`` and ``junk`` folders, newest last."""
+    """A user's mailbox: ``inbox`` and ``junk`` folders, newest last.
+
+    ``keep`` False: :meth:`add` records nothing (an organization that keeps no delivered copies,
+    ``Organization.keep_mail = False``, as replay workers do: nobody reads their mailboxes).
+    """
 
     address: str
     name: str = ""
@@ -81,6 +86,8 @@ class Mailbox:
     junk: list[MailItem] = field(default_factory=list)
     #: True for a mailbox the sandbox made on first delivery (FlowSettings.unknown_recipients="create-mailbox").
     created_on_delivery: bool = False
+    #: False: delivered copies are not kept (the FlowResult and the event log still say where they went).
+    keep: bool = True
 
     def folder(self, name: str) -> list[MailItem]:
         """``"inbox"``/``"Inbox"`` or ``"junk"``/``"Junk Email"``."""
@@ -93,6 +100,8 @@ class Mailbox:
         raise SandboxError(f"A mailbox has the folders inbox and junk, not {name!r}.", fix="use 'inbox' or 'junk'")
 
     def add(self, item: MailItem) -> None:
+        if not self.keep:
+            return
         (self.junk if item.folder == JUNK_FOLDER else self.inbox).append(item)
 
     @property
@@ -130,6 +139,21 @@ class OutboxItem:
     message_id: str | None = None
     bcc: bool = False
     kind: str = "message"
+
+
+class Outbox(list[OutboxItem]):
+    """The organization's record of mail that left it: a list of :class:`OutboxItem`, oldest first.
+
+    ``keep`` False: :meth:`append` (how the flow records a copy sent) records nothing, so an
+    organization that keeps no delivered copies (``Organization.keep_mail = False``) does not grow
+    with the mail it routes.
+    """
+
+    keep: bool = True
+
+    def append(self, item: OutboxItem) -> None:
+        if self.keep:
+            super().append(item)
 
 
 def strip_bcc(raw: bytes) -> bytes:

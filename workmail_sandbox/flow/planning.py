@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EventError, SandboxError
 from ..events import INBOUND, OUTBOUND, SmtpEnvelope, WorkMailEvent, events_from_message
+from ..events.building import build_event, normalize_event_address
 from ..events.from_message import split_conversations
 from ..mail import ParsedMessage
 from ..rules import Evaluation, Rule
@@ -171,13 +172,17 @@ def plan(
             rule = order[rule_id]
             event, problem = None, None
             try:
-                built = events_from_message(
-                    parsed,
-                    direction=direction,
-                    org_domains=domains,
-                    envelope=SmtpEnvelope(mail_from=event_mail_from, recipients=members, extra=envelope.extra),
-                    summary_version=settings.summary_version,
-                )
+                if event_mail_from:
+                    built = _conversation_event(addresses, direction, domains, event_mail_from, members,
+                                                settings.summary_version)
+                else:  # no author at all: events_from_message says why (EventError)
+                    built = events_from_message(
+                        parsed,
+                        direction=direction,
+                        org_domains=domains,
+                        envelope=SmtpEnvelope(mail_from=event_mail_from, recipients=members, extra=envelope.extra),
+                        summary_version=settings.summary_version,
+                    )
                 if built:
                     event = built[0]
                 else:  # pragma: no cover - members are org recipients
@@ -207,6 +212,26 @@ def plan(
         facts=addresses,
         timings={"parse": (parsed_at - started) * 1000, "rules": (done - parsed_at) * 1000},
     )
+
+
+def _conversation_event(
+    facts: HeaderFacts, direction: str, domains: set[str], mail_from: str, members: list[str], summary_version: str
+) -> list[WorkMailEvent]:
+    """``events_from_message(parsed, envelope=SmtpEnvelope(mail_from, members), ...)`` for one conversation,
+    reading From, Sender and Subject from the plan's :class:`HeaderFacts` (the same values, without
+    :class:`~workmail_sandbox.mail.ParsedMessage` reading those fields again). ``mail_from`` is not empty."""
+    sender = facts.sender if facts.sender is not None and facts.sender not in facts.from_addresses else None
+    if sender is not None and sender == normalize_event_address(mail_from, "envelope.mailFrom.address"):
+        sender = None  # a Sender with no From is the author, not someone acting on behalf
+    recipients = list(
+        dict.fromkeys(normalize_event_address(a, f"envelope.recipients[{i}]") for i, a in enumerate(members))
+    )
+    if direction == INBOUND:
+        recipients = [a for a in recipients if a.rpartition("@")[2] in domains]
+        if not recipients:
+            return []
+    return [build_event(mail_from=mail_from, recipients=recipients, subject=facts.subject, sender=sender,
+                        direction=direction, summary_version=summary_version)]
 
 
 def _conversations(recipients: list[str], conversations: Any, domains: set[str] | None) -> list[list[str]]:

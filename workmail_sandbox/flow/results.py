@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SandboxError
+from ..handler_logs import in_your_terms, own_lines, tail
 
 __all__ = [
     "BOUNCED",
@@ -103,6 +104,8 @@ class Attempt:
     duration_ms: float = 0.0
     timed_out: bool = False
     payload: Any = None
+    #: The attempt's log as Lambda wrote it to CloudWatch Logs ("" when the function did not run).
+    log: str = ""
 
 
 @dataclass
@@ -141,6 +144,29 @@ class InvocationRecord:
     def retries(self) -> int:
         """Attempts after the first."""
         return max(len(self.attempts) - 1, 0)
+
+    def own_log(self) -> list[str]:
+        """What the function itself printed and logged, over every attempt, in your terms.
+
+        Lambda's START/END/REPORT lines are left out and a traceback points at
+        the cell or file the handler was written in (:mod:`workmail_sandbox.handler_logs`).
+        """
+        lines: list[str] = []
+        several = len(self.attempts) > 1
+        for attempt in self.attempts:
+            if not attempt.log:
+                continue
+            if several:
+                lines.append(f"-- attempt {attempt.number}")
+            lines.extend(own_lines(in_your_terms(attempt.log, self.function_arn)))
+        return lines
+
+    def failure(self) -> str:
+        """Why the function gave no usable answer, in a learner's words ("" when it answered)."""
+        failed = [a for a in self.attempts if not a.ok and a.error]
+        if not failed:
+            return ""
+        return _failure_words(failed[-1].error or "")
 
     @property
     def waited(self) -> _dt.timedelta:
@@ -264,11 +290,57 @@ class FlowResult:
         ]
         return pd.DataFrame(rows, columns=columns)
 
+    def invocation(self, invocation_id: str | None) -> InvocationRecord | None:
+        """The Run Lambda invocation with ``invocation_id`` (None when no function decided)."""
+        return next((i for i in self.invocations if invocation_id and i.invocation_id == invocation_id), None)
+
+    def explain(self, recipient: str) -> str:
+        """Where ``recipient`` ended and why, in a learner's words.
+
+        What the function answered and what the rule did when it could not
+        answer are separate sentences: "Your function answered BOUNCE." or
+        "Your function was not allowed to run (no permission). The rule's
+        fallback action MOVE_TO_JUNK applied.", then the details.
+        """
+        o = self[recipient]
+        where = {"inbox": "delivered to the inbox", "junk": "delivered to the junk folder", "dropped": "dropped",
+                 "bounced": "bounced", "sent": "sent", "failed": "not delivered"}.get(o.outcome, o.outcome)
+        head = f"{o.recipient}: {where}."
+        invocation = self.invocation(o.invocation_id)
+        if o.source == "lambda":
+            where_in_answer = o.reason.removeprefix("the function's response, ")
+            return f"{head} Your function answered {o.action}, in {where_in_answer}."
+        if o.source == "fallback" and invocation is not None:
+            failure = invocation.failure() if invocation.outcome == "fallback" else ""
+            if failure:
+                tries = len(invocation.attempts)
+                after = f" after {tries} attempts" if tries > 1 else ""
+                return (f"{head} {failure}{after}. The rule's fallback action {o.action} applied "
+                        f"(rule {o.rule!r}).\n    why: {_detail(invocation)}")
+            return (f"{head} Your function answered, but not for this recipient. The rule's fallback action "
+                    f"{o.action} applied ({o.reason}).")
+        if o.source == "fallback":
+            return f"{head} The rule's fallback action {o.action} applied ({o.reason})."
+        by = f" by rule {o.rule!r}" if o.rule else ""
+        return f"{head} {o.action}{by} ({o.source}): {o.reason}".rstrip(": ")
+
+    def function_logs(self) -> dict[str, list[str]]:
+        """``{"rule (invocation n)": lines}``: what the function printed and logged, per invocation."""
+        logs: dict[str, list[str]] = {}
+        for number, invocation in enumerate(self.invocations, 1):
+            label = f"{invocation.rule!r}" + (f" (invocation {number})" if len(self.invocations) > 1 else "")
+            logs[label] = invocation.own_log()
+        return logs
+
     def summary(self) -> str:
         """A few lines a learner can read."""
         head = f"{self.direction} {self.subject[:60]!r} from {self.mail_from or '(none)'}"
         lines = [head]
         for o in self.recipients.values():
+            invocation = self.invocation(o.invocation_id) if o.source == "fallback" else None
+            if invocation is not None and invocation.outcome == "fallback" and invocation.failure():
+                lines.append("  " + self.explain(o.recipient))  # what failed, then the fallback: two sentences
+                continue
             by = f" by rule {o.rule!r}" if o.rule else ""
             lines.append(f"  {o.recipient}: {o.outcome} ({o.action}{by}, {o.source}) {o.reason}".rstrip())
         for inv in self.invocations:
@@ -286,3 +358,37 @@ class FlowResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        """The summary, then the last lines each function printed or logged."""
+        lines = [self.summary()]
+        for label, log in self.function_logs().items():
+            shown = tail(log) if log else ["(nothing printed or logged)"]
+            lines.append(f"  log of Run Lambda {label}:")
+            lines.extend(f"    {line}" for line in shown)
+        return "\n".join(lines)
+
+
+def _failure_words(error: str) -> str:
+    """An attempt's error (``no permission: ...``, ``function error: ...``) as the start of a learner's sentence."""
+    if error.startswith("no permission: "):
+        return "Your function was not allowed to run (no permission)"
+    if error.startswith("function error: "):
+        kind = error[len("function error: "):].split(":", 1)[0]
+        return f"Your function raised {kind}"
+    if error.startswith("timed out: "):
+        return "Your function did not answer in time"
+    if error.startswith("invalid response: "):
+        return "Your function's answer was not a valid response"
+    return "Your function could not be run"
+
+
+def _detail(invocation: InvocationRecord) -> str:
+    """The last failed attempt's error without its category prefix, and what the rule timeout did."""
+    failed = [a for a in invocation.attempts if not a.ok and a.error]
+    error = failed[-1].error if failed else ""
+    for prefix in ("no permission: ", "function error: ", "timed out: ", "invalid response: "):
+        error = (error or "").removeprefix(prefix)
+    if invocation.reason.startswith("rule timeout 0"):
+        return f"{error} (rule timeout 0: no retry)"
+    return error or invocation.reason

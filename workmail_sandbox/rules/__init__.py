@@ -128,7 +128,9 @@ Matching
 * Outbound: a rule matches when the recipient matches and Sender or From matches;
   when both match, the more specific match counts (Sender on a tie).
 * A sender that is not an address (an empty From, ``<>``) matches only ``*``; a
-  recipient that is not an address is a :class:`RuleError`.
+  recipient that is not an address is a :class:`RuleError`. ``test_configuration``
+  (the console's Test configuration box) refuses such a sender with a
+  :class:`RuleError` and picks no rule (``check_addresses=False`` evaluates it).
 * Each recipient is evaluated on its own (``evaluate_recipients``).
 
 Precedence

@@ -8,6 +8,7 @@ or did not match, as ``explain()`` text or a DataFrame.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -238,13 +239,23 @@ class Evaluation:
                 reason = "there is no Sender or From address to match its sender patterns"
         return RuleMatch(rule, index, False, "no match", reason)
 
-    def explain(self) -> str:
-        """Readable text: the result, the winning rule, why every other rule lost or did not match."""
+    def explain(self, full: bool = False) -> str:
+        """Readable text: the result, the winning rule and why, in a few lines.
+
+        The short text names the other matching rules and counts the rules that
+        did not match; ``full=True`` adds why each one lost or did not match,
+        the patterns of the winner and how WorkMail decides (the precedence order).
+        """
         d = self.direction
         lines = [f"{d.capitalize()} rules for recipient {self.recipient}"]
-        lines.append(
-            f"  Sender header: {self.sender_header or '(none)'}    From: {self.from_address or '(none)'}"
-        )
+        if full:
+            lines.append(
+                f"  Sender header: {self.sender_header or '(none)'}    From: {self.from_address or '(none)'}"
+            )
+        else:
+            lines[0] += (f", Sender header {self.sender_header}" if self.sender_header else "") + (
+                f", From {self.from_address}" if self.from_address else ""
+            )
         if self.matched_header == SENDER_HEADER:
             lines.append("  Matched with the Sender header (it is tried first).")
         elif self.matched_header == FROM_HEADER:
@@ -259,7 +270,14 @@ class Evaluation:
         if win is None and not self.lambda_rules:
             lines.append("  No rule matches, so WorkMail's default behaviour applies.")
         if win is not None:
-            lines.append(f"Winning rule: {win.where}: {_patterns_text(win)}")
+            if full:
+                lines.append(f"Winning rule: {win.where}: {_patterns_text(win)}")
+            else:
+                assert win.sender_pattern is not None and win.recipient_pattern is not None
+                lines.append(
+                    f"Winning rule: {win.where}: sender '{win.sender_pattern.text}', "
+                    f"recipient '{win.recipient_pattern.text}'"
+                )
             lines.append(f"  why: {win.reason}")
         for rule in self.lambda_rules:
             match = next(m for m in self.matches if m.rule is rule)
@@ -284,24 +302,44 @@ class Evaluation:
         if self.action == RUN_LAMBDA and self.delivery_action == DEFAULT:
             lines.append(f"  Delivery: {DEFAULT} ({ACTION_EFFECTS[d][DEFAULT]}).")
         losers = self.losers
+        others = self.considered()[len(self.matches):]
+        if not full:
+            if losers:
+                lines.append("Also matched, and lost: " + ", ".join(f"{m.rule.name} ({m.rule.action})" for m in losers))
+            if others:
+                count = len(others)
+                lines.append(f"{count} other rule{'s' if count != 1 else ''} did not match.")
+            if losers or others:
+                lines.append("Why each rule lost or did not match, and the precedence order: explain(full=True).")
+            return "\n".join(lines)
         if losers:
             lines.append("Other matching rules:")
             lines += [f"  - {m.where} ({m.rule.action}): lost: {m.reason}" for m in losers]
-        others = self.considered()[len(self.matches):]
         if others:
             lines.append("Rules that did not match:")
             lines += [f"  - {m.where} ({m.rule.action}): {m.reason}" for m in others]
-        order = " > ".join(ACTIONS[d])
         lines.append(
             "How WorkMail decides: the most specific rule wins (address > domain > wildcard domain > '*'; "
-            f"{self.settings.describe()}); at equal specificity the most restrictive action wins, in the "
-            f"order of the documentation's table: {order}."
+            f"{self.settings.describe()}); at equal specificity the action listed first wins, in "
+            f"{_table_order_text(d)}."
         )
         changed = {k: v for k, v in self.settings.to_dict().items() if v != getattr(PrecedenceSettings(), k)}
         if changed:
             listed = ", ".join(f"{k}: {v}" for k, v in changed.items())
             lines.append(f"Settings changed from the defaults: {listed}.")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The short explanation, with the full one in a collapsible ``<details>`` block below it."""
+        return (
+            f'<pre class="wms-explain">{html.escape(self.explain())}</pre>'
+            "<details><summary>Full explanation: every rule and the precedence order</summary>"
+            f'<pre class="wms-explain-full">{html.escape(self.explain(full=True))}</pre></details>'
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text view: the short explanation (``explain(full=True)`` for everything)."""
+        printer.text(self.explain())
 
     def __str__(self) -> str:
         return self.explain()
@@ -315,6 +353,24 @@ class Evaluation:
         import pandas as pd
 
         return pd.DataFrame(self.to_records(), columns=list(_RECORD_COLUMNS))
+
+
+def _table_order_text(direction: str, *, literal: bool = True) -> str:
+    """The order of the guide's action table for ``direction``, quoted as the order of precedence.
+
+    "Managing email flows" says that at equal specificity the most restrictive
+    action applies, and that the order of precedence is the order in which its
+    action tables list the actions (docs/aws-behaviour.md §4.4a). The outbound
+    table starts with Default, so read literally Default outranks Drop; with
+    ``literal`` the outbound text says so.
+    """
+    text = (
+        f"the order of the {direction.lower()} actions table of AWS's guide (Managing email flows), "
+        f"which the guide makes the order of precedence: {' > '.join(ACTIONS[direction])}"
+    )
+    if direction != INBOUND and literal:
+        text += " (the table lists Default first, so taken literally Default outranks Drop)"
+    return text
 
 
 def _patterns_text(m: RuleMatch) -> str:
@@ -377,7 +433,7 @@ def _why_won(c: _Candidate, ranked: list[_Candidate], lambdas_aside: bool = Fals
     worse = [o for o in tied if o.rank > c.rank]
     if worse:
         return (
-            f"same specificity as {', '.join(repr(o.rule.name) for o in tied)}; most restrictive action: "
-            f"{c.rule.action} ranks above {worse[0].rule.action} in the documentation's table"
+            f"same specificity as {', '.join(repr(o.rule.name) for o in tied)}; {c.rule.action} ranks above "
+            f"{worse[0].rule.action} in {_table_order_text(c.rule.direction, literal=c.rule.action == DEFAULT)}"
         )
     return "same specificity and action as another rule; it comes first in the rule list"

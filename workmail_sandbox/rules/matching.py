@@ -70,10 +70,13 @@ class _Side:
 class _Index:
     """One direction's rules, compiled for evaluation."""
 
-    __slots__ = ("rules", "senders", "recipients", "ranks", "tails", "lambdas")
+    __slots__ = ("rules", "senders", "recipients", "ranks", "tails", "lambdas", "evaluations")
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
+        #: Finished evaluations by (settings, direction, recipient, Sender, From): mail between the same
+        #: people is decided once (an Evaluation is frozen; the index is dropped when the rules change).
+        self.evaluations: dict[tuple[PrecedenceSettings, str, str, str | None, str | None], Evaluation] = {}
         self.senders = _Side()
         self.recipients = _Side()
         self.ranks = tuple(r.rank for r in rules)
@@ -113,6 +116,10 @@ def _evaluate(
 
     ``d`` is that direction, already checked (INBOUND or OUTBOUND).
     """
+    memo = (settings, d, recipient, sender_header, from_address)
+    known = index.evaluations.get(memo)
+    if known is not None:
+        return known
     rkey, rdomain = _address_key(recipient)
     if not rdomain:
         raise RuleError(
@@ -194,4 +201,7 @@ def _evaluate(
         winner_index=winner[1] if winner is not None else None,
         running_indices=tuple([c[1] for c in running]) if running else (),
     )
+    if len(index.evaluations) >= 10_000:
+        index.evaluations.clear()
+    index.evaluations[memo] = evaluation
     return evaluation

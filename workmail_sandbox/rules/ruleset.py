@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import RuleError
+from ..errors import MessageParseError, RuleError
 from ..events import INBOUND, OUTBOUND
-from ._messages import _relocated, _suggest, _type_name
+from ..mail import normalize_address
+from ._messages import _relocated, _short, _suggest, _type_name
 from .actions import ACTIONS
 from .evaluation import Evaluation
 from .files import _check_keys, _read_rule_file, _write_rule_file
@@ -219,16 +220,57 @@ class RuleSet:
 
     def test_configuration(
         self, sender: str, recipient: str, direction: str = "inbound", from_address: str | None = None,
+        *, check_addresses: bool = True,
     ) -> Evaluation:
         """The console's **Test configuration** box: a sender and a recipient in, the action out.
 
         ``sender`` is the message's From address; pass ``from_address`` as well
         to test a message whose Sender header (``sender``) and From differ.
         ``evaluation.explain()`` says what applies and why.
+
+        A sender (or ``from_address``) that is not an email address is a
+        :class:`RuleError` naming it, and no rule is picked. AWS does not say
+        what its console box does with such input; refusing it is the kit's
+        choice, because a box that tests one sender should test an address.
+        ``check_addresses=False`` evaluates it as :meth:`evaluate` does (a
+        sender that is not an address matches only ``*``, as for a null
+        envelope sender). A recipient that is not an address is always refused.
         """
+        if check_addresses:
+            _check_sender(sender, "sender")
+            if from_address is not None:
+                _check_sender(from_address, "From address")
         if from_address is None:
             return self.evaluate(direction, recipient, from_address=sender)
         return self.evaluate(direction, recipient, sender_header=sender, from_address=from_address)
+
+    def to_dataframe(self, direction: str | None = None):
+        """The rules as a pandas DataFrame, one row per rule in order, patterns written as in the console.
+
+        Columns: direction, position (``inbound[2]``), rule, senders, recipients
+        (the patterns joined with ``", "``: ``*``, ``example.com``), action and label.
+        ``direction`` keeps one direction's rules.
+        """
+        import pandas as pd
+
+        rules = self.rules if direction is None else self.rules_for(direction)
+        positions = {INBOUND: 0, OUTBOUND: 0}
+        rows = []
+        for rule in self.rules:
+            index = positions[rule.direction]
+            positions[rule.direction] += 1
+            if any(rule is r for r in rules):
+                rows.append({
+                    "direction": rule.direction,
+                    "position": f"{rule.direction.lower()}[{index}]",
+                    "rule": rule.name,
+                    "senders": ", ".join(rule.sender_patterns),
+                    "recipients": ", ".join(rule.recipient_patterns),
+                    "action": rule.action,
+                    "label": rule.label,
+                })
+        columns = ["direction", "position", "rule", "senders", "recipients", "action", "label"]
+        return pd.DataFrame(rows, columns=columns)
 
     # -------------------------------------------------------- load and save
 
@@ -302,6 +344,27 @@ class RuleSet:
         p = Path(path)
         _write_rule_file(self.to_dict(), p)
         return p
+
+
+def _check_sender(value: Any, what: str) -> None:
+    """A RuleError when ``value`` is not one email address (the Test configuration box's input)."""
+    if not isinstance(value, str):
+        raise RuleError(
+            f"The {what} must be text, got {_type_name(value)}.",
+            fix="enter one sender address, for example 'someone@example.net'",
+        )
+    if not value.strip():
+        raise RuleError(
+            f"The {what} is empty, so there is nothing to test.",
+            fix="enter one sender address, for example 'someone@example.net'",
+        )
+    try:
+        normalize_address(value)
+    except MessageParseError:
+        raise RuleError(
+            f"The {what} {_short(value)} is not an email address, so no rule is tested.",
+            fix="enter one address as local@domain, for example 'someone@example.net'",
+        ) from None
 
 
 _DIRECTIONS = {"inbound": INBOUND, "INBOUND": INBOUND, "outbound": OUTBOUND, "OUTBOUND": OUTBOUND}

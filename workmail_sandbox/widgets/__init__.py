@@ -10,28 +10,67 @@ nbval's output comparison stays meaningful.
 One module per widget; import them from here::
 
     from workmail_sandbox.widgets import EventBuilder, EventInspector, MessageViewer, show_json
+
+Long texts are shown short, with the whole text one call away:
+``show_template`` (a template's outline), ``show_error`` (an AWS error in two
+lines) and ``show_text`` return a :class:`LongText`.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._common import JsonView, show_json
-from .event_builder import EventBuilder
-from .event_inspector import EventInspector, events_table
-from .message_viewer import MessageViewer
+
+if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers and IDEs
+    from .event_builder import EventBuilder
+    from .event_inspector import EventInspector, EventsTable, events_table
+    from .long_text import LongText, show_error, show_template, show_text
+    from .message_viewer import MessageViewer
+    from .rule_tester import RuleTester
+
+#: Names imported on first use (PEP 562): ``ipywidgets`` and, for the events table, pandas
+#: take about half a second to import, which a lesson that only calls ``show_json`` never needs.
+_LAZY = {
+    "EventBuilder": ".event_builder",
+    "EventInspector": ".event_inspector",
+    "EventsTable": ".event_inspector",
+    "events_table": ".event_inspector",
+    "LongText": ".long_text",
+    "show_error": ".long_text",
+    "show_template": ".long_text",
+    "show_text": ".long_text",
+    "MessageViewer": ".message_viewer",
+    "RuleTester": ".rule_tester",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "EventBuilder",
     "EventInspector",
+    "EventsTable",
     "JsonView",
+    "LongText",
     "MessageViewer",
     "events_table",
+    "show_error",
     "show_json",
+    "show_template",
+    "show_text",
 ]
 
-# ---------------------------------------------------------------------------
-# RuleTester: the console's Test configuration box, with the reasons
-# (widgets/rule_tester.py).
-# ---------------------------------------------------------------------------
-from .rule_tester import RuleTester  # noqa: E402 - after the section comment above, on purpose
-
+# RuleTester: the console's Test configuration box, with the reasons (widgets/rule_tester.py).
 __all__ += ["RuleTester"]

@@ -111,12 +111,14 @@ class EventBuilder(StaticView, W.VBox):
             value=10_000, min=1, max=MAX_GENERATED, description="Generate N", style=DESCRIPTION,
             layout={"width": "16em"},
         ), "wms-generate-count")
+        # The button is as wide as its label (never shrunk by the row: a cut label hides what it does).
         self.generate_button = classed(W.Button(
             description="Add generated recipients",
             tooltip="append user00001@<first org domain>, user00002@... to the recipients",
-            layout={"width": "auto"},
+            layout={"width": "auto", "min_width": "max-content", "flex": "0 0 auto"},
         ), "wms-generate-button")
-        self.subject_input = labelled(W.Textarea, subject, "Subject", "wms-subject", rows=2)
+        # One line, like the subject field of a mail client; a longer subject scrolls inside it.
+        self.subject_input = labelled(W.Textarea, subject, "Subject", "wms-subject", rows=1)
         self.subject_count = classed(W.HTML(), "wms-subject-count")
 
         self.error_flag = classed(W.HTML(), "wms-flag-error")
@@ -133,7 +135,7 @@ class EventBuilder(StaticView, W.VBox):
                 self.sender_input,
                 self.domains_input,
                 self.recipients_input,
-                W.HBox([self.generate_count, self.generate_button]),
+                W.HBox([self.generate_count, self.generate_button], layout={"flex_flow": "row wrap"}),
                 self.subject_input,
                 self.subject_count,
             ],

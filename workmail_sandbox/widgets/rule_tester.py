@@ -77,7 +77,7 @@ class RuleTester(StaticView, W.VBox):
         )
         self.sender_input = labelled(W.Text, sender, "Sender", "wms-rule-sender", placeholder="someone@example.net")
         self.from_input = labelled(W.Text, from_address or "", "From", "wms-rule-from",
-                                   placeholder="optional: a From header that differs from Sender")
+                                   placeholder="optional: a From unlike Sender")
         self.recipient_input = labelled(W.Text, recipient, "Recipient", "wms-rule-recipient",
                                         placeholder="alice@example.com")
         self.result = classed(W.HTML(), "wms-rule-result")
@@ -141,11 +141,12 @@ class RuleTester(StaticView, W.VBox):
         recipient = self.recipient_input.value.strip()
         if not recipient:
             raise RuleError("enter a recipient address to test")
+        if not sender and not from_address:
+            raise RuleError("enter a sender address to test")
+        # test_configuration refuses a Sender or From that is not an address (one line, with the fix).
         if from_address and sender:
             return self.rules.test_configuration(sender, recipient, direction, from_address=from_address)
-        if from_address:
-            return self.rules.evaluate(direction, recipient, from_address=from_address)
-        return self.rules.test_configuration(sender, recipient, direction)
+        return self.rules.test_configuration(sender or from_address, recipient, direction)
 
     def _refresh(self) -> None:
         try:
@@ -192,7 +193,10 @@ class RuleTester(StaticView, W.VBox):
     def _result_html(self) -> str:
         lines = self._result_lines()
         if self._evaluation is None:
-            return badge_html(lines[0], "error" if self.recipient_input.value.strip() else "info")
+            typed = self.recipient_input.value.strip() and (
+                self.sender_input.value.strip() or self.from_input.value.strip()
+            )
+            return badge_html(lines[0], "error" if typed else "info")
         head, rest = lines[0], lines[1:]
         body = "".join(f"<div>{esc(line)}</div>" for line in rest)
         return f'<div class="wms-rule-result-body"><strong>{esc(head)}</strong>{body}</div>'

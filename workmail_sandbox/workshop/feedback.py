@@ -1,7 +1,8 @@
 """Feedback shared by the exercises: how a failing function is reported, and the likeliest fix.
 
 A function that raised is quoted from its own CloudWatch log (the ``[ERROR]``
-line and the line of ``app.py`` that failed), never with a traceback.
+line and the line of your cell, or file, that failed), never with a traceback,
+once however many messages it failed on, with the last lines it printed.
 """
 
 from __future__ import annotations
@@ -86,12 +87,15 @@ def report_function_errors(trial: Trial, report: Report) -> None:
             expected="an answer for every message, with no error",
             happened=error.quote or error.summary,
             hint=error_hint(error.summary, error.kind),
+            log=error.log,
         )
 
 
 def outcome_words(result: Any, recipient: str) -> str:
-    """Where a recipient ended, and why, in words."""
+    """Where a recipient ended, and why, in words: what your function answered, or why the fallback applied."""
     o = result.recipients.get(recipient)
     if o is None:
         return "it was not a recipient WorkMail received"
+    if o.source in ("lambda", "fallback"):
+        return result.explain(recipient).split(": ", 1)[1]
     return f"{o.outcome} ({o.action}, {o.reason})"

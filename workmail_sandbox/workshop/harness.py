@@ -28,6 +28,7 @@ from .. import sandbox as sbx
 from ..errors import ConfigurationError, WorkMailSandboxError
 from ..events import SmtpEnvelope
 from ..flow import FlowSettings
+from ..handler_logs import in_your_terms, own_lines, tail
 from ..organization import Organization
 from ..rules import RuleSet
 from .report import Report, join_names
@@ -39,7 +40,9 @@ RULE_CHOICES = ("synchronous", "fallback_action", "rule_timeout_minutes")
 #: The function's own timeout in a check: a stuck function is reported in seconds (WorkMail waits 15 s).
 CHECK_TIMEOUT_SECONDS = 5
 _LOG_PREFIX = re.compile(r"^\S+Z [0-9a-f-]{36} ")
-_ERROR_FRAME = re.compile(r'File "[^"]*?app\.py", line (\d+), in (\S+)\n\s+(.+)')
+_ERROR_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)\n\s+(.+)')
+#: How many lines of the function's own log a failed finding shows.
+LOG_LINES = 5
 
 
 def emails_dir() -> Path:
@@ -93,6 +96,8 @@ class FunctionError:
     summary: str
     quote: str = ""
     files: list[str] = field(default_factory=list)
+    #: The last lines the function printed or logged before it failed (the first time).
+    log: list[str] = field(default_factory=list)
 
 
 def delivered_subject(content: bytes | None, fallback: str) -> str:
@@ -275,13 +280,22 @@ class Trial:
                     if kind == "invalid response":
                         quote = f"your function answered: {_short_json(attempt.payload)}"
                     key = (kind, summary)
-                    error = errors.setdefault(key, FunctionError(kind, summary, quote))
+                    printed = tail(_printed(attempt.log, invocation.function_arn), LOG_LINES)
+                    error = errors.setdefault(key, FunctionError(kind, summary, quote, log=printed))
                     if name not in error.files:
                         error.files.append(name)
         return list(errors.values())
 
+    def log_tail(self, name: str, count: int = LOG_LINES) -> list[str]:
+        """The last lines the function printed or logged on message ``name`` (the error lines left out)."""
+        result = self.results.get(name)
+        if not result:
+            return []
+        lines = [line for i in result.invocations for a in i.attempts for line in _printed(a.log, i.function_arn)]
+        return tail(lines, count)
+
     def _error_lines(self) -> dict[str, str]:
-        """request id -> the error as Lambda logged it: the ``[ERROR]`` line and the failing line of app.py."""
+        """request id -> the error as Lambda logged it: the ``[ERROR]`` line and the line of your code that failed."""
         logs = self.sandbox.client("logs")
         quoted: dict[str, str] = {}
         try:
@@ -296,10 +310,14 @@ class Trial:
                 request = message.split()[2]
             elif message.startswith("[ERROR]") and request not in quoted:
                 head = message.splitlines()[0].strip()
-                frames = _ERROR_FRAME.findall(message)
+                frames = [  # the function's own frames: a cell or file it was written in, or app.py (not botocore's)
+                    f for f in _ERROR_FRAME.findall(in_your_terms(message, self.function_arn))
+                    if "/" not in f[0] or f[0].endswith("/app.py")
+                ]
                 if frames:
-                    line, function, code = frames[-1]
-                    head += f"\n  in {function}, line {line} of app.py: {code.strip()}"
+                    place, line, function, code = frames[-1]
+                    where = place if place.startswith("your cell") else place.rsplit("/", 1)[-1]
+                    head += f"\n  in {function}, line {line} of {where}: {code.strip()}"
                 quoted[request] = head
         return quoted
 
@@ -338,6 +356,15 @@ def _describe_rule(fields: Mapping[str, Any], directions: tuple[str, ...]) -> st
             f"fallback {fields.get('fallback_action')}, rule timeout {fields.get('rule_timeout_minutes')} minutes"
         )
     return f"the check attached {which} Run Lambda rules for every sender and recipient: asynchronous"
+
+
+def _printed(log: str, function_arn: str | None) -> list[str]:
+    """What the function printed or logged in one attempt, without the error Lambda wrote when it failed."""
+    lines = own_lines(in_your_terms(log, function_arn)) if log else []
+    for index in range(len(lines) - 1):  # Lambda's error entry: "[ERROR] Type: message", then the traceback
+        if lines[index].startswith("[ERROR] ") and lines[index + 1] == "Traceback (most recent call last):":
+            return lines[:index]
+    return [line for line in lines if "Task timed out after" not in line]
 
 
 def _classify(error: str) -> tuple[str, str]:

@@ -74,4 +74,5 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
             expected=folder,
             happened=outcome_words(result, recipient),
             hint=hint,
+            log=[] if trial.failed_on(name) else trial.log_tail(name),
         )

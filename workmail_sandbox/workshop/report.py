@@ -1,8 +1,10 @@
 """What a workshop check says: findings (expected, happened, hint), as text and as a green/red HTML list.
 
 A report never shows a traceback: a function that raised is quoted from its
-own CloudWatch log, one line. Text and HTML hold no ids, times or paths, so a
-check cell's output can be compared by nbval.
+own CloudWatch log, one line, at the line of your cell that failed; a failure
+about one message adds the last lines your function printed or logged on it.
+Text and HTML hold no ids, times or paths of the kit's own, so a check cell's
+output can be compared by nbval.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class Finding:
     """One thing a check looked at: ``status`` is ``"pass"``, ``"fail"`` or ``"note"`` (never fails a check).
 
     ``title`` says what was seen, in one line a learner can act on;
-    ``expected``, ``happened`` and ``hint`` are set for failures (and may be for notes).
+    ``expected``, ``happened`` and ``hint`` are set for failures (and may be for notes);
+    ``log`` holds the last lines your function printed or logged on the message concerned, if any.
     """
 
     status: str
@@ -45,6 +48,7 @@ class Finding:
     expected: str = ""
     happened: str = ""
     hint: str = ""
+    log: str = ""
 
     @property
     def passed(self) -> bool:
@@ -52,7 +56,8 @@ class Finding:
 
     def text(self) -> str:
         lines = [f"{_MARKS[self.status]} {self.title}"]
-        for label, value in (("expected", self.expected), ("happened", self.happened), ("hint", self.hint)):
+        for label, value in (("expected", self.expected), ("happened", self.happened), ("hint", self.hint),
+                             ("log", self.log)):
             if value:
                 first, *rest = value.splitlines()
                 lines.append(f"    {label + ':':<9} {first}")
@@ -67,6 +72,12 @@ class Finding:
             for label, value in (("expected", self.expected), ("happened", self.happened), ("hint", self.hint))
             if value
         )
+        if self.log:
+            rows += (
+                '<div style="margin:2px 0 0 22px"><b>your function\'s log:</b>'
+                '<pre class="wms-finding-log" style="margin:2px 0;padding:2px 4px;background:#f6f8fa">'
+                f"{html.escape(self.log)}</pre></div>"
+            )
         return (
             f'<li style="list-style:none;margin:4px 0;padding:4px 8px;border-left:4px solid {colour};'
             f'background:{background};color:#1f2328">'
@@ -97,16 +108,21 @@ class Report:
 
     # -- building
 
-    def add(self, status: str, title: str, expected: str = "", happened: str = "", hint: str = "") -> Finding:
-        finding = Finding(status, title, expected, happened, hint)
+    def add(
+        self, status: str, title: str, expected: str = "", happened: str = "", hint: str = "", log: str = ""
+    ) -> Finding:
+        finding = Finding(status, title, expected, happened, hint, log)
         self.findings.append(finding)
         return finding
 
     def ok(self, title: str) -> Finding:
         return self.add(PASS, title)
 
-    def fail(self, title: str, *, expected: str = "", happened: str = "", hint: str = "") -> Finding:
-        return self.add(FAIL, title, expected, happened, hint)
+    def fail(
+        self, title: str, *, expected: str = "", happened: str = "", hint: str = "", log: Sequence[str] | str = ()
+    ) -> Finding:
+        """A failed finding; ``log``: the last lines the function printed or logged on that message."""
+        return self.add(FAIL, title, expected, happened, hint, log if isinstance(log, str) else "\n".join(log))
 
     def note(self, title: str, *, happened: str = "", hint: str = "") -> Finding:
         return self.add(NOTE, title, happened=happened, hint=hint)

@@ -58,6 +58,7 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
             expected=f"bounced, with a bounce message to {sender}",
             happened=happened,
             hint=hint,
+            log=[] if trial.failed_on(outside) else trial.log_tail(outside),
         )
 
     others = [r for r in result.recipients if r != RESTRICTED_GROUP]

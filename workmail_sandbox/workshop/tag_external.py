@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .feedback import error_hint, outcome_words, report_function_errors
+from .feedback import outcome_words, report_function_errors
 from .harness import Trial, emails_dir, file_subject
 from .report import Report, join_names
 
@@ -41,6 +41,7 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
                 expected=f"delivered with the subject {expected!r}",
                 happened=outcome_words(result, recipient),
                 hint="Answer DEFAULT for every recipient: tagging changes the content, not the delivery.",
+                log=trial.log_tail(name),
             )
             continue
         for copy in copies:
@@ -55,6 +56,7 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
                     happened=repr(copy.subject),
                     hint="Add the tag only when the subject does not contain it yet: a reply to tagged mail keeps "
                     "it, and a retried invocation fetches the message you already changed.",
+                    log=trial.log_tail(name),
                 )
             elif tags == 0:
                 report.fail(
@@ -62,6 +64,7 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
                     expected=repr(expected),
                     happened=repr(copy.subject),
                     hint=why_untagged(trial, name),
+                    log=[] if trial.failed_on(name) else trial.log_tail(name),
                 )
             else:
                 report.fail(
@@ -69,19 +72,14 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
                     expected=repr(expected),
                     happened=repr(copy.subject),
                     hint=f"Put {TAG} and one space in front of the original subject, and keep the rest as it was.",
+                    log=trial.log_tail(name),
                 )
 
     name = "20-redirected.eml"
     original = file_subject(emails / name)
     copies = [c for c in trial.copies(name) if c.kind == "message"]
     if trial.failed_on(name):
-        error = next(e for e in trial.function_errors() if name in e.files)
-        report.fail(
-            f"Your function failed on the redirected message {original!r}",
-            expected="the message delivered unchanged and no error: WorkMail cannot change redirected mail",
-            happened=error.quote or error.summary,
-            hint=error_hint(error.summary, error.kind),
-        )
+        pass  # report_function_errors named this message with the error: one crash, one finding
     elif copies and all(c.subject == original for c in copies):
         report.ok(
             f"the redirected message {original!r} reached {join_names(sorted({c.where for c in copies}))} unchanged "
@@ -112,6 +110,7 @@ def judge(trial: Trial, report: Report, _: Any) -> None:
             hint="Tag only mail from outside: compare the domain of event['envelope']['mailFrom']['address'] with "
             "ORG_DOMAINS (sales.example.com is the organization's too), or read event['flowDirection']. The check "
             "runs your function for outbound mail as well.",
+            log=trial.log_tail(name),
         )
     elif set(reached) >= {"alice@example.com", "bob@example.com", "dave@sales.example.com"}:
         report.ok(f"{sender}'s internal mail {original!r} reached {join_names(delivered)} untouched")

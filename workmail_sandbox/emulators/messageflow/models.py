@@ -25,7 +25,7 @@ from ... import _moto
 from ...errors import ConfigurationError, MessageParseError, SandboxError
 from ...iam import MESSAGE_FLOW_FULL_ACCESS_POLICY, MESSAGE_FLOW_READ_ONLY_POLICY
 from ...invocation import Invocation, current_invocation
-from ...mail import check_replacement, parse_message
+from ...mail import ParsedMessage, check_replacement, parse_message
 from ...permissions import message_flow_role_decision, workmail_bucket_read_decision
 from ...workmail_service import message_arn, organization_arn
 from .._core import STATE
@@ -162,11 +162,14 @@ class MessageFlowBackend:
         message_id: str | None = None,
         redirected: bool | None = None,
         received_at: _dt.datetime | None = None,
+        headers: ParsedMessage | None = None,
     ) -> str:
         """Put a message in transit and return its ``messageId`` (sandbox control, not AWS).
 
         ``redirected=None`` detects redirection: any RFC 5322 ``Resent-*`` header.
-        ``received_at`` defaults to the sandbox clock's now.
+        ``received_at`` defaults to the sandbox clock's now. ``headers``: the
+        caller's own ``parse_message`` of exactly these bytes (the flow engine
+        has one), so they are not parsed a second time; None parses them here.
         """
         if not isinstance(raw, (bytes, bytearray)):
             raise SandboxError(
@@ -174,10 +177,11 @@ class MessageFlowBackend:
                 fix="pass the .eml bytes (Path(...).read_bytes() or message.as_bytes())",
             )
         raw = bytes(raw)
-        try:
-            headers = parse_message(raw, headers_only=True, max_bytes=None)
-        except MessageParseError as exc:
-            raise MessageParseError(f"add_message: {exc.problem}", fix=exc.fix) from exc
+        if headers is None:
+            try:
+                headers = parse_message(raw, headers_only=True, max_bytes=None)
+            except MessageParseError as exc:
+                raise MessageParseError(f"add_message: {exc.problem}", fix=exc.fix) from exc
         organization_arn(self.region_name, self.account_id, organization_id)  # validates the id and region
         direction_upper = direction.upper() if isinstance(direction, str) else direction
         if direction_upper not in _DIRECTIONS:

@@ -116,6 +116,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from ... import _moto
+from ..._gc_pause import with_paused_gc
 from ..._internal_clients import sandbox_client
 from ...apps import catalog
 from ...errors import SandboxError
@@ -146,6 +147,7 @@ _OUR_URL = re.compile(r"https://awsserverlessrepo-changesets-[a-z0-9]{13}\.s3\.a
 # Pending fix-ups ------------------------------------------------------------------------
 
 
+@with_paused_gc
 def run_pending_fixups(change_set: str, region: str, *, stack_name: str | None = None) -> list[str]:
     """Fill moto's gaps for a change set this emulator created, once it has been executed.
 

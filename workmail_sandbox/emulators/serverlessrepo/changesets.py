@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ... import _moto
+from ..._gc_pause import with_paused_gc
 from ..._internal_clients import sandbox_account, sandbox_client
 from ...sam.packaging import cap_function_names, package_template
 from ...sam.transform import load, transform_template
@@ -22,6 +23,7 @@ __all__ = ["SAR_STACK_PREFIX", "create_app_change_set"]
 SAR_STACK_PREFIX = "serverlessrepo-"
 
 
+@with_paused_gc  # the first change set imports moto's CloudFormation, hence most of moto
 def create_app_change_set(
     app: Any,
     *,
