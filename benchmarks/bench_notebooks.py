@@ -17,12 +17,17 @@ naming the ratio and the target (``make bench`` stops), or when pytest fails.
 ``benchmarks/bench_lessons.py`` measures the two things inside a lesson that issue #15 made
 faster (``lessons.setup(n)`` and lesson 01's deployment), each in a fresh process.
 
+It also prints where the lessons' time goes: each notebook's seconds (pytest's ``--durations``:
+kernel start-up and every cell; medians over the runs), the slowest first. Both folders get the
+same flags, so the ratio is unchanged by them.
+
 Run: ``.venv/bin/python benchmarks/bench_notebooks.py`` (``--pairs N``, default 3).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -39,17 +44,29 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 2.5
 
 
-def _pytest(folder: Path) -> float:
+#: One line of pytest's ``--durations`` report: seconds, phase, the item (``path.ipynb::Cell N``).
+_DURATION = re.compile(r"^\s*([0-9.]+)s\s+(setup|call|teardown)\s+(\S+?\.ipynb)::")
+
+
+def _pytest(folder: Path, per_notebook: dict[str, list[float]]) -> float:
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
          "--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
-         str(folder)],
+         "--durations=0", "--durations-min=0", str(folder)],
         cwd=ROOT, capture_output=True, text=True,
     )
     took = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"pytest failed on {folder}:\n{result.stdout[-2000:]}")
+    seconds: dict[str, float] = {}
+    for line in result.stdout.splitlines():
+        match = _DURATION.match(line)
+        if match:
+            name = Path(match.group(3)).name
+            seconds[name] = seconds.get(name, 0.0) + float(match.group(1))
+    for name, total in seconds.items():
+        per_notebook.setdefault(name, []).append(total)
     return took
 
 
@@ -68,12 +85,14 @@ def main() -> int:
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
             nbformat.write(nb, trivial / f"trivial_{i:02d}.ipynb")
         ratios, mine, theirs = [], [], []
+        per_lesson: dict[str, list[float]] = {}
+        per_trivial: dict[str, list[float]] = {}
         for i in range(args.pairs):
-            order = [(ROOT / "notebooks", mine), (trivial, theirs)]
+            order = [(ROOT / "notebooks", mine, per_lesson), (trivial, theirs, per_trivial)]
             if i % 2:
                 order.reverse()
-            for folder, bucket in order:
-                bucket.append(_pytest(folder))
+            for folder, bucket, per_notebook in order:
+                bucket.append(_pytest(folder, per_notebook))
             ratios.append(mine[-1] / theirs[-1])
     ratio = statistics.median(ratios)
     targets = Targets()
@@ -82,6 +101,12 @@ def main() -> int:
           f"   trivial {statistics.median(theirs):6.1f} s"
           f"   ratio {ratio:.2f}  target <= {TARGET}  {verdict(ok)}")
     print("per-pair ratios: " + " ".join(f"{x:.2f}" for x in ratios))
+    if per_trivial:
+        print(f"a trivial notebook: {statistics.median(x for v in per_trivial.values() for x in v):.2f} s")
+    medians = {name: statistics.median(times) for name, times in per_lesson.items()}
+    print("per lesson (kernel start-up and cells):")
+    for name, seconds in sorted(medians.items(), key=lambda x: -x[1]):
+        print(f"  {seconds:5.1f} s  {name}")
     return targets.report()
 
 

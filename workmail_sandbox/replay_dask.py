@@ -48,6 +48,7 @@ from .replay_jobs import (
     Entry,
     SetupFailed,
     corpus_entries,
+    counting,
     progress_bar,
     route_chunk,
     set_up_once,
@@ -196,13 +197,7 @@ def replay_on_dask(
     counts = counts if counts is not None else ReplayCounts()
     entries, listing_error, wanted = _entries(source, direction)
 
-    def done(rows: list[tuple[Any, ...]]) -> None:
-        if rows[0][-2] is None:
-            counts.routed += 1
-        else:
-            counts.failed += 1
-        counts.rows += len(rows)
-        emit(rows)
+    done = counting(emit, counts)
 
     if listing_error is not None:
         done(listing_error)

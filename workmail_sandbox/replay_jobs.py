@@ -1,7 +1,7 @@
 """``workmail-sandbox replay --jobs N``: a corpus routed by N worker processes, its rows in the corpus's order.
 
-The parent lists the corpus's entries (names and paths, or mbox keys: never the
-messages) and hands them out in chunks of at most :data:`CHUNK` entries to a
+The parent lists the corpus's entries (names and paths, or an mbox message's byte
+offsets: never the messages) and hands them out in chunks of at most :data:`CHUNK` entries to a
 :class:`~concurrent.futures.ProcessPoolExecutor` started with the ``spawn``
 method (the sandbox holds process-wide state, so never ``fork``). Each worker
 starts a sandbox of its own and sets up the organization with the same
@@ -46,15 +46,16 @@ from .mail.corpus import PARSE, READ, eml_files, file_item, maildir_entries, par
 from .replay import DIRECTIONS, ROUTE, ReplayCounts, error_row, progress_bar, route_rows
 
 __all__ = [
-    "CHUNK", "WORKER_LOCK", "SetupFailed", "corpus_entries", "progress_bar", "replay_in_processes", "route_chunk",
-    "set_up_once",
+    "CHUNK", "WORKER_LOCK", "SetupFailed", "corpus_entries", "counting", "progress_bar", "replay_in_processes",
+    "route_chunk", "set_up_once",
 ]
 
 #: At most this many entries per task.
 CHUNK = 50
 _OPTS: dict[str, Any] = {"headers_only": True, "max_bytes": None}
 
-#: One entry of the corpus: (name, "file" and its path, or "mbox" and its key).
+#: One entry of the corpus: (name, "file" and its path, "mbox-at" and (path, start, stop) byte offsets,
+#: or "mbox" and (path, key)).
 Entry = tuple[str, str, Any]
 
 # ------------------------------------------------------------------ in a worker process
@@ -122,7 +123,20 @@ def set_up_once(token: str, setup: Callable[..., Any], setup_args: tuple[Any, ..
 
 def _item_rows(entry: Entry) -> list[tuple[Any, ...]]:
     name, kind, ref = entry
-    if kind == "mbox":
+    if kind == "mbox-at":  # the listing's offsets: no table of the whole mbox in every worker
+        path, start, stop = ref
+        handles = _worker["mboxes"]
+        try:
+            handle = handles.get(("at", path))
+            if handle is None:
+                handle = handles[("at", path)] = open(path, "rb")  # noqa: SIM115 - closed by _stop_worker
+            handle.seek(start)
+            handle.readline()  # the From_ line, as mailbox.mbox.get_bytes skips it
+            data = handle.read(stop - handle.tell()).replace(mailbox.linesep, b"\n")  # as get_bytes does
+        except Exception as exc:  # noqa: BLE001 - as iter_corpus: the entry's read error row
+            return [error_row(name, READ, f"{name}: cannot be read ({type(exc).__name__}: {exc}).")]
+        item = parse_item(name, data, _OPTS)
+    elif kind == "mbox":
         path, key = ref
         boxes = _worker["mboxes"]
         if path not in boxes:
@@ -178,12 +192,33 @@ def corpus_entries(source: str | PathLike) -> tuple[list[Entry], list[tuple[Any,
         box = mailbox.mbox(root, create=False)
         try:
             keys = list(box.iterkeys())
+            # The offsets mailbox.mbox found while listing (the stdlib's table of contents, stable since
+            # Python 2): given to the workers, which then read each message without a table of their own.
+            toc = getattr(box, "_toc", None)
         finally:
             box.close()
     except Exception as exc:  # noqa: BLE001 - one error row, as iter_corpus gives
         problem = f"{root}: cannot be read as an mbox ({type(exc).__name__}: {exc})."
         return [], [error_row(root.name, READ, problem)]
-    return [(f"{root.name}:{n}", "mbox", (str(root), key)) for n, key in enumerate(keys, 1)], None
+    path = str(root)  # one string shared by every entry
+    if isinstance(toc, dict) and all(isinstance(toc.get(key), tuple) for key in keys):
+        return [(f"{root.name}:{n}", "mbox-at", (path, *toc[key])) for n, key in enumerate(keys, 1)], None
+    return [(f"{root.name}:{n}", "mbox", (path, key)) for n, key in enumerate(keys, 1)], None
+
+
+def counting(emit: Callable[[list[tuple[Any, ...]]], None], counts: ReplayCounts
+             ) -> Callable[[list[tuple[Any, ...]]], None]:
+    """``emit`` that also counts each entry's rows in ``counts`` (routed, or failed when it has an error)."""
+
+    def done(rows: list[tuple[Any, ...]]) -> None:
+        if rows[0][-2] is None:
+            counts.routed += 1
+        else:
+            counts.failed += 1
+        counts.rows += len(rows)
+        emit(rows)
+
+    return done
 
 
 def _chunks(entries: list[Entry], size: int) -> Iterator[list[Entry]]:
@@ -234,13 +269,7 @@ def replay_in_processes(
     counts = counts if counts is not None else ReplayCounts()
     entries, listing_error = corpus_entries(source)
 
-    def done(rows: list[tuple[Any, ...]]) -> None:
-        if rows[0][-2] is None:
-            counts.routed += 1
-        else:
-            counts.failed += 1
-        counts.rows += len(rows)
-        emit(rows)
+    done = counting(emit, counts)
 
     if listing_error is not None:
         done(listing_error)
