@@ -34,13 +34,12 @@ kit's reader (``workmail_sandbox.mail``) uses:
 Targets, checked on the median of the per-chunk ratios (in brackets: that
 median in each of five runs on this shared 2-core VM):
 
-- rules + events <= 3.5x the headers-only parse [3.15, 3.11, 3.14, 3.00, 3.16;
-  per-chunk p10-p90 2.5-4.1; 0.49-0.51x the full parse]. 3.5 leaves about 11 %
-  for noise and catches a regression of about 12 % or more. The goal of a later
-  issue is 1.5x; the script prints how far the kit is from it (about 2.1x)
-  without enforcing it.
-- Run Lambda (fetch content) <= 3.0x the full parse [2.50, 2.09, 2.01, 2.37,
-  2.63].
+- rules + events <= 1.5x the headers-only parse (issue #16; it was 3.5x
+  while the kit measured 3.0-3.2x; after the per-message work, 1.40-1.45x on a
+  quiet machine, per-chunk p10-p90 1.27-1.66).
+- Run Lambda (fetch content) <= 1.5x the full parse (issue #16; it was 3.0x
+  while the kit measured 2.0-2.6x; now 1.75-1.94x: this target is missed, the
+  script says so and exits 1).
 
 Before each chunk, what earlier chunks left behind (the event log, in memory
 and in CloudWatch Logs, mailbox metadata, the function's own logs) is moved out
@@ -121,9 +120,7 @@ from _timing import Targets, verdict  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_LABELS = {"headers": "headers-only parse", "full": "full parse"}
 #: case -> (baseline, at most this median ratio). See the docstring for the figures behind them.
-TARGETS = {"rules + events": ("headers", 3.5), "Run Lambda (fetch content)": ("full", 3.0)}
-#: Where "rules + events" should get to (a later issue); printed with the gap, not enforced yet.
-EVENTS_GOAL = 1.5
+TARGETS = {"rules + events": ("headers", 1.5), "Run Lambda (fetch content)": ("full", 1.5)}
 
 HANDLER = '''
 import boto3
@@ -301,10 +298,6 @@ def events(args: argparse.Namespace, targets: Targets) -> None:
             verdict = "(information)"
         print(f"{name:<28} {len(corpus) / result.candidate_s:>7,.0f} {result.ratio['headers']:>13.2f} "
               f"{result.ratio['full']:>11.2f}  {verdict}")
-        if name == "rules + events":
-            gap = result.ratio["headers"] / EVENTS_GOAL
-            details.append(f"{name}: goal (a later issue) <= {EVENTS_GOAL} headers-only; "
-                           + ("met" if gap <= 1 else f"{gap:.1f}x away from it"))
         invoked = sum(1 for r in org.log.records if r["event"]["eventName"] == "LAMBDA_INVOKED")
         logged = (
             f"{len(org.log.records):,} log events, {invoked:,} invocations" if org.log.records else "nothing logged"
