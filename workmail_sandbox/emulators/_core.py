@@ -204,9 +204,16 @@ class ResponseBody(io.BytesIO):
             yield chunk
 
 
+#: Parameter values a shallow copy keeps as safely as a deep one (nothing in them can be changed later).
+_IMMUTABLE = (str, bytes, int, float, bool, type(None))
+
+
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     if STATE.active:
-        context[_PARAMS_KEY] = copy.deepcopy(params)
+        # Most calls (GetRawMessageContent's messageId, ...) carry only strings and numbers: a shallow copy is
+        # the same copy without deepcopy's per-object bookkeeping.
+        flat = all(type(v) in _IMMUTABLE for v in params.values())
+        context[_PARAMS_KEY] = dict(params) if flat else copy.deepcopy(params)
 
 
 def _answer(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import contextvars
 import json
 import queue
@@ -11,7 +12,7 @@ from typing import Any
 
 from ._errors import exception_error, json_default, marshal_error
 
-__all__ = ["Outcome", "Worker", "Workers", "bind"]
+__all__ = ["Flag", "Outcome", "Worker", "Workers", "bind"]
 
 
 class Workers:
@@ -71,6 +72,39 @@ class Worker(threading.Thread):
 
 
 
+class Flag:
+    """A one-way ``threading.Event`` for one setter thread: ``set``, ``is_set``, ``wait(timeout)``.
+
+    A bare lock, held from the start and released by :meth:`set`, instead of the
+    Event's Condition (a lock, a waiter list and a second lock per wait): the runtime
+    makes two per invocation and waits on one. Only the worker thread sets it.
+    """
+
+    __slots__ = ("_lock", "_set")
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            self._lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once set; False when ``timeout`` seconds passed first (None: wait as long as it takes)."""
+        if self._set:
+            return True
+        if self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            self._lock.release()  # so that later waits return at once too
+            return True
+        return self._set
+
+
 class Outcome:
     """What the worker thread hands back to the waiting caller."""
 
@@ -80,8 +114,8 @@ class Outcome:
     )
 
     def __init__(self) -> None:
-        self.init_done = threading.Event()
-        self.done = threading.Event()
+        self.init_done = Flag()
+        self.done = Flag()
         self.init_ms: float | None = None
         self.init_end: float | None = None
         self.handler_start: float | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 
 from ... import _moto
 from ...errors import ConfigurationError, MessageParseError, SandboxError
-from ...iam import MESSAGE_FLOW_FULL_ACCESS_POLICY, MESSAGE_FLOW_READ_ONLY_POLICY
+from ...iam import MESSAGE_FLOW_FULL_ACCESS_POLICY, MESSAGE_FLOW_READ_ONLY_POLICY, PolicyError, parse_policy
 from ...invocation import Invocation, current_invocation
 from ...mail import ParsedMessage, check_replacement, parse_message
 from ...permissions import message_flow_role_decision, workmail_bucket_read_decision
@@ -57,6 +58,11 @@ MESSAGE_FLOW_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
 }
 
 _MESSAGE_ID = re.compile(r"[a-z0-9-]{1,120}")
+_ROLE_ARN = re.compile(r"arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):role/(?:.*/)?[^/]+")
+#: How many allowed role decisions the Message Flow API remembers (then it starts again).
+ROLE_DECISION_CACHE_SIZE = 256
+#: (role, function, operation, account, Region, the role's policy names and texts) -> allowed. See _authorize.
+_ALLOWED_ROLE_CALLS: dict[tuple[Any, ...], bool] = {}
 _DIRECTIONS = ("INBOUND", "OUTBOUND")
 _MAX_PROBLEMS_SHOWN = 3
 
@@ -213,7 +219,7 @@ class MessageFlowBackend:
             original=raw,
             content=raw,
             effective=raw,
-            redirected=headers.resent if redirected is None else bool(redirected),
+            redirected=_has_resent_field(headers) if redirected is None else bool(redirected),
         )
         return message_id
 
@@ -304,9 +310,21 @@ class MessageFlowBackend:
     # -- IAM: the calling function's execution role --------------------------------
 
     def _authorize(self, operation: str, message: StoredMessage) -> None:
+        """The execution role's decision (``message_flow_role_decision``); an allowed one is remembered.
+
+        An allowed decision is reused for the next message while the role, the function, the
+        operation and the text of every policy of the role are the same, and only when those
+        policies cannot tell two messages of this account and Region apart (no Condition; each
+        Resource and NotResource is ``*``, ``...:message/*`` or ``...:*`` with whole-segment
+        wildcards): then the decision is the same for every message. Anything else, and every
+        refusal (its message names the message), runs the full check each time.
+        """
         invocation = current_invocation()
         if invocation is None or not invocation.role_arn:
             return  # the sandbox's own user (a learner's notebook): allowed
+        key = self._role_call_key(invocation.role_arn, invocation.function_name, operation)
+        if key is not None and key in _ALLOWED_ROLE_CALLS:
+            return
         check = message_flow_role_decision(
             invocation.role_arn,
             function_name=invocation.function_name,
@@ -317,6 +335,23 @@ class MessageFlowBackend:
         )
         if not check.allowed:
             raise AccessDeniedException(check.reason)
+        if key is not None and all(
+            _same_for_every_message(name, text) for name, text in key[5]
+        ):
+            if len(_ALLOWED_ROLE_CALLS) >= ROLE_DECISION_CACHE_SIZE:
+                _ALLOWED_ROLE_CALLS.clear()
+            _ALLOWED_ROLE_CALLS[key] = True
+
+    def _role_call_key(self, role_arn: str, function_name: str, operation: str) -> tuple[Any, ...] | None:
+        """What an allowed decision depends on, or None (a role of another account, no such role, a
+        policy document that is not JSON text): those always get the full check."""
+        match = _ROLE_ARN.fullmatch(role_arn)
+        if match is None or match["account"] != self.account_id:
+            return None
+        documents = _moto.role_policy_documents(self.account_id, match["partition"], role_arn)
+        if documents is None or not all(isinstance(text, str) for _, text in documents):
+            return None
+        return (role_arn, function_name, operation, self.account_id, self.region_name, tuple(documents))
 
     # -- S3: where the new content is ------------------------------------------------
 
@@ -378,6 +413,46 @@ class MessageFlowBackend:
         )
         if not check.allowed:
             raise InvalidContentLocation(f"Unable to read {where}: {check.reason}")
+
+
+@functools.lru_cache(maxsize=256)
+def _same_for_every_message(name: str, text: str) -> bool:
+    """Does policy ``text`` decide alike for every message ARN of one account and Region?
+
+    Message ARNs there differ only after ``:message/`` (organization, direction and messageId:
+    no colon, no further ``message/``), so a Resource or NotResource pattern matches all of them
+    or none when it is ``*``, or six segments whose resource part is ``*`` or ``message/*`` and
+    whose other segments are ``*`` or have no wildcard. Conditions are left to the full check
+    (False), as are documents that cannot be read.
+    """
+    try:
+        policy = parse_policy(text, name=name)
+    except PolicyError:
+        return False
+    for statement in policy.statements:
+        if statement.conditions:
+            return False
+        for pattern in (*(statement.resources or ()), *(statement.not_resources or ())):
+            if not _uniform_pattern(pattern):
+                return False
+    return True
+
+
+def _uniform_pattern(pattern: str) -> bool:
+    if pattern == "*":
+        return True
+    parts = pattern.split(":", 5)
+    if len(parts) != 6 or parts[5] not in ("*", "message/*"):
+        return False
+    return all(part == "*" or ("*" not in part and "?" not in part) for part in parts[:5])
+
+
+def _has_resent_field(headers: ParsedMessage) -> bool:
+    """``headers.resent`` (any ``Resent-*`` field) read from the field names alone.
+
+    ``ParsedMessage.resent`` first builds a ``Header`` for every field; the names are all it needs.
+    """
+    return any(name.lower().startswith("resent-") for name in headers.message)  # field names
 
 
 def _where(bucket: str, key: str, version: str | None) -> str:
