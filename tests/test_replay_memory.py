@@ -147,3 +147,20 @@ def test_workers_read_an_mbox_by_the_listing_offsets_as_mailbox_mbox_reads_it(tm
 
     assert comparable(at) == comparable(keyed)
     assert [entry[0][2] for entry in at] == ["one", "two", "three"]
+
+
+def test_a_log_that_records_nothing_counts_each_event_it_was_spared(workmail_sandbox):
+    """With neither memory nor CloudWatch Logs, the router builds no event at all, yet counts each one."""
+    org = Organization.create(workmail_sandbox, f"spared-{next(_ALIASES)}", domains=["example.com"],
+                              users=["alice@example.com", "bob@example.com"])
+    message = b"From: carol@example.org\r\nTo: alice@example.com, bob@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+    org.receive(message)
+    produced = len(org.log)  # what one such message logs: received, two deliveries
+    assert produced >= 3
+    org.log.keep = False
+    org.log.write_logs = False
+    assert not org.log.recording
+    before = org.log.unwritten
+    org.receive(message)
+    assert org.log.unwritten - before == produced
+    assert len(org.log) == produced  # nothing new in memory

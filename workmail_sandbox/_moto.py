@@ -1057,13 +1057,15 @@ def kept_s3_model_count() -> int:
 _ABSENT_HOOK = object()
 
 
-def _client_hook_owners() -> list[tuple[str, Any, str]]:
+@functools.lru_cache(maxsize=1)
+def _client_hook_owners() -> tuple[tuple[str, Any, str], ...]:
+    """(label, owner, attribute) of each hook; the owners (modules, classes) are looked up once."""
     import boto3
     import boto3.session
     import botocore.client
     import botocore.session
 
-    return [
+    return (
         ("boto3.client", boto3, "client"),
         ("boto3.resource", boto3, "resource"),
         ("boto3.Session", boto3, "Session"),
@@ -1071,7 +1073,7 @@ def _client_hook_owners() -> list[tuple[str, Any, str]]:
         ("boto3.session.Session.resource", boto3.session.Session, "resource"),
         ("botocore.session.Session.create_client", botocore.session.Session, "create_client"),
         ("botocore.client.BaseClient._make_api_call", botocore.client.BaseClient, "_make_api_call"),
-    ]
+    )
 
 
 @_touchpoint(
@@ -1102,6 +1104,8 @@ def restore_client_hooks(saved: dict[str, Any]) -> list[str]:
     from botocore.handlers import BUILTIN_HANDLERS
 
     now = client_hooks()
+    if now == saved:  # the usual case, after every invocation: one comparison (identity first, item by item)
+        return []
     changed = [label for label, value in saved.items() if now.get(label) is not value and now.get(label) != value]
     for label, owner, name in _client_hook_owners():
         if label in changed:
@@ -1128,13 +1132,19 @@ def restore_client_hooks(saved: dict[str, Any]) -> list[str]:
 )
 def lambda_invoke_methods() -> tuple[Any, Any]:
     """The ``invoke`` methods moto's Lambda runs now (the kit's replacements while patched)."""
-    from moto.awslambda.responses import LambdaResponse
-    from moto.awslambda_simple.models import LambdaSimpleBackend
-
+    LambdaSimpleBackend, LambdaResponse = _lambda_invoke_classes()
     return (
         _own_method(LambdaSimpleBackend, "invoke", "LambdaSimpleBackend.invoke"),
         _own_method(LambdaResponse, "invoke", "LambdaResponse.invoke"),
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _lambda_invoke_classes() -> tuple[Any, Any]:
+    from moto.awslambda.responses import LambdaResponse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    return LambdaSimpleBackend, LambdaResponse
 
 
 def restore_lambda_invoke_methods(saved: tuple[Any, Any]) -> bool:

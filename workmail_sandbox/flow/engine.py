@@ -82,7 +82,11 @@ class _Router(LambdaSteps):
     # -- logging helpers
 
     def event(self, name: str, **fields: Any) -> None:
-        self.log.add(self.trace, self.clock.now(), name, **fields)
+        log = self.log
+        if log.recording:
+            log.add(self.trace, self.clock.now(), name, **fields)
+        else:  # a replay's log: nobody reads it, so the event is not even built (counted as unwritten)
+            log.unwritten += 1
 
     # -- stage 1: received
 

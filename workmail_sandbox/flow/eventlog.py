@@ -138,6 +138,11 @@ class EventLog:
 
     # ------------------------------------------------------------ writing
 
+    @property
+    def recording(self) -> bool:
+        """Does an event added now go anywhere (memory or CloudWatch Logs)? Callers may skip building it."""
+        return self.keep or self.write_logs
+
     def add(self, trace_id: str, when: _dt.datetime, event_name: str, **fields: Any) -> dict[str, Any]:
         """Record one event (written to CloudWatch Logs at the next :meth:`flush`)."""
         if event_name not in _KNOWN:  # pragma: no cover - a typo in the engine
