@@ -11,15 +11,16 @@ cases, chunk by chunk (250 messages):
 2. **Run Lambda, content-fetching handler**: ``Organization.route`` per message
    as ``replay`` runs it (``replay_folder``, the ``--jobs`` and ``--dask`` workers:
    no event log in memory or in CloudWatch Logs, the organization keeps no
-   delivered copies) with those Run Lambda rules calling a deployed function that
+   delivered copies, the function's log lines are not written to CloudWatch Logs
+   but kept in each result) with those Run Lambda rules calling a deployed function that
    fetches the raw message with
    ``get_raw_message_content(...)["messageContent"].read()``: message put in
    transit, WorkMail's permission check, the invocation through the local Lambda
-   runtime (the function's own log lines still written to CloudWatch Logs), the
-   response validated and applied, delivery.
+   runtime, the response validated and applied, delivery.
 3. (for information) **Run Lambda, event log kept**: the same with the event log
-   kept in memory and written to CloudWatch Logs, as ``Organization.route`` does
-   by default (what a lesson or a test sees).
+   kept in memory and written to CloudWatch Logs, delivered copies' metadata kept
+   and the function's log lines written, as ``Organization.route`` does by default
+   (what a lesson or a test sees).
 4. (for information) **full delivery, no function**: ``Organization.route`` with
    the ``basic.yaml`` rules only (rules, delivery to mailboxes, event log).
 
@@ -82,21 +83,25 @@ script, one round each while other sessions loaded both cores: 0.83x at 2,000,
 fresh interpreter at two corpus sizes:
 ``data/generate_corpus.py`` writing the corpus (mbox, the format whose writer had
 to be made streaming; the others write one file per message) at 10,000 and 100,000
-messages (``--memory-messages``), and ``replay --jobs N --parquet OUT`` with
+messages (``--memory-messages``), and ``replay --jobs N --parquet OUT`` through
+``run-lambda-sync.json`` with the content-fetching function of the scaling table and
 ``keep_rows=False`` (the rows only in the streamed Parquet file and the summary, as
 the CLI does when it writes files), the parent's peak and the largest worker's, at
 2,000 and 20,000 messages by default (``--replay-messages 10000 100000`` for the
-archive sizes: about 3 minutes more on this VM). Measured: the generator 18 MB at
-both 10,000 and 100,000; the replay parent 172 and 197 MB, the larger worker 91 and
-94 MB at 10,000 and 100,000. The column used to read ``RUSAGE_CHILDREN``, which also
-counts the parent's pages at each spawn: 119 and 322 MB while workers kept delivered-copy
-metadata and every CloudWatch Logs line, 112 and 149 MB once they kept neither (issue #16).
+archive sizes: about 3 minutes more on this VM). Measured on 2 December 2026: the
+generator 14 MB at both 10,000 and 100,000; the replay parent 152 and 166 MB, the
+larger worker 106 and 115 MB at 2,000 and 20,000 (through ``basic.yaml``, before the
+function was added: 91 and 94 MB at 10,000 and 100,000). The worker column used to read
+``RUSAGE_CHILDREN``, which also counts the parent's pages at each spawn: 119 and 322 MB
+while workers kept delivered-copy metadata and every CloudWatch Logs line, 112 and 149 MB
+once they kept neither (issue #16).
 Target: the generator's peak at the
 larger size at most 10 % above the smaller one's (flat memory); the replay's largest
 worker (its own peak, ``VmHWM``) grows by at most 1 KB per message of the corpus (a
 worker's organization keeps nothing per message, docs/replay.md §2; what is left is the
-rule set's bounded caches filling: 0.46 KB per message from 2,000 to 20,000, 0.03 KB
-from 10,000 to 100,000, where they are full).
+rule set's bounded caches filling: 0.46-0.54 KB per message from 2,000 to 20,000, 0.03 KB
+from 10,000 to 100,000, where they are full; a function's log lines, 1.2 KB per message,
+are no longer kept by workers).
 The parent's growth per 1,000 messages is printed, not held to a target: it lists the
 corpus's entries (about 0.28 KB each).
 
@@ -301,7 +306,7 @@ def events(args: argparse.Namespace, targets: Targets) -> None:
         org.log.clear()
         # As replay runs the organization (replay_folder, replay_jobs): no event log in memory or in
         # CloudWatch Logs; the "event log kept" case shows what keeping it costs.
-        org.log.keep = org.log.write_logs = org.keep_mail = event_log
+        org.log.keep = org.log.write_logs = org.keep_mail = sb.runtime.logs.enabled = event_log
         candidate(corpus[:50])  # warm-up: imports, the function's cold start
         for fn in BASELINES.values():
             fn(corpus[:50])
@@ -478,12 +483,14 @@ def memory(sizes: list[int], replay_sizes: list[int], targets: Targets, *, check
                             timeout=3600, cwd=str(folder))
             generator[n] = run.report["rss_kb"] / 1024
             if n in replay_sizes:
-                report = _replay_child(folder / "mbox" / "corpus.mbox", n, jobs, folder, None)
+                function = folder / "fn.py"
+                function.write_text(FUNCTION)
+                report = _replay_child(folder / "mbox" / "corpus.mbox", n, jobs, folder, function)
                 replayed[n] = {"parent": report["rss_kb"] / 1024, "workers": report["workers_kb"] / 1024,
                                "msg_s": n / report["s"]}
     print("\nmemory: peak RSS (MB) of a fresh interpreter: the generator writing an mbox; "
-          f"replay --jobs {jobs} of it through basic.yaml, rows to a streamed Parquet file and the summary only "
-          "(keep_rows=False)")
+          f"replay --jobs {jobs} of it through run-lambda-sync.json with a function that fetches each message, "
+          "rows to a streamed Parquet file and the summary only (keep_rows=False)")
     print(f"   {'messages':>9} {'generator':>10} {'replay parent':>14} {'largest worker':>15} {'replay msg/s':>13}")
     for n in sorted(generator):
         r = replayed.get(n)

@@ -731,6 +731,21 @@ def test_logs_in_cloudwatch(runtime, deploy):
     assert len(events) == 11
 
 
+def test_a_runtime_told_not_to_write_logs_keeps_them_in_the_result_only(runtime, deploy):
+    """A replay whose sandbox nobody reads turns CloudWatch writes off; each result still has its lines."""
+    deploy("unlogged", "def handler(e, c):\n    print('from print')\n    return 1\n")
+    runtime.logs.enabled = False
+    result = runtime.invoke("unlogged", {})
+    assert result.ok and "from print" in result.log_text
+    assert result.log_text.splitlines()[0] == f"START RequestId: {result.request_id} Version: $LATEST"
+    assert runtime.logs.unwritten == len(result.log_text.splitlines()) == 4  # START, print, END, REPORT
+    logs = boto3.client("logs", region_name=REGION)
+    assert not logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/unlogged")["logGroups"]
+    runtime.logs.enabled = True
+    runtime.invoke("unlogged", {})
+    assert len(_log_events("unlogged")) == 4
+
+
 def test_host_output_is_not_captured_and_cell_output_stays_clean(runtime, deploy, capsys):
     deploy("quiet", "import sys\ndef handler(e, c):\n    print('to the log')\n    print('err', file=sys.stderr)\n    return 1\n")
     print("host before")

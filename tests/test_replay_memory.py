@@ -19,9 +19,11 @@ import pytest
 
 from workmail_sandbox import replay_jobs
 from workmail_sandbox import sandbox as sandbox_module
+from workmail_sandbox.deploy import deploy_handler
 from workmail_sandbox.flow import FlowSettings
 from workmail_sandbox.organization import Organization
 from workmail_sandbox.replay import REPLAY_COLUMNS, SAMPLE_DOMAINS
+from workmail_sandbox.replay_folder import rules_running
 from workmail_sandbox.rules import RuleSet, patterns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,15 +73,46 @@ def corpus(tmp_path_factory):
     return folder / "corpus.mbox"
 
 
-def test_a_replay_worker_retains_no_memory_per_message(corpus):
+FETCH = """
+import boto3
+
+flow = boto3.client("workmailmessageflow")
+
+
+def handler(event, context):
+    flow.get_raw_message_content(messageId=event["messageId"])["messageContent"].read()
+    print("fetched", event["messageId"])
+    return {"actions": [{"action": {"type": "DEFAULT"}, "allRecipients": True}]}
+"""
+
+
+@contextmanager
+def _replay_org_with_function():
+    """The same with a Run Lambda rule running a function that fetches each message and prints a line."""
+    with sandbox_module.sandbox() as sb:
+        name = f"memory-fn-{next(_ALIASES)}"
+        deployed = deploy_handler(FETCH, name=name, handler_name="handler",
+                                  managed_policies=["arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowFullAccess"])
+        rules = rules_running(RuleSet.from_file(ROOT / "data" / "rules" / "run-lambda-sync.json"),
+                              deployed["FunctionArn"])
+        org = Organization.create(sb, name, domains=list(SAMPLE_DOMAINS), rules=rules,
+                                  settings=FlowSettings(unknown_recipients="create-mailbox"))
+        org.grant_invoke(name)
+        yield org
+
+
+@pytest.mark.parametrize("setup", [(_replay_org, ("basic.yaml",)), (_replay_org_with_function, ())],
+                         ids=["rules only", "a function that fetches and prints"])
+def test_a_replay_worker_retains_no_memory_per_message(corpus, setup):
     entries, error = replay_jobs.corpus_entries(corpus)
     assert error is None and len(entries) == 6 * N
     assert {kind for _, kind, _ in entries} == {"mbox-at"}  # read by offset: no mbox table in the worker
-    token = f"memory-test-{id(corpus)}"
-    replay_jobs.set_up_once(token, _replay_org, ("basic.yaml",), "auto")
+    token = f"memory-test-{id(corpus)}-{setup[0].__name__}"
+    replay_jobs.set_up_once(token, setup[0], setup[1], "auto")
     try:
         org = replay_jobs._worker["org"]
         assert org.keep_mail is False and org.log.write_logs is False and org.log.keep is False
+        assert org.sandbox.runtime.logs.enabled is False
         replay_jobs.route_chunk(entries[:N])  # warm up: imports, first-use caches
         tracemalloc.start()
         try:

@@ -89,10 +89,12 @@ def _set_up(setup: Callable[..., Any], setup_args: tuple[Any, ...], direction: s
         return
     org.settings = org.settings.but(keep_content=False)
     # Nobody can read a worker's organization: no event log (in memory or in CloudWatch Logs), no delivered
-    # copies, so a worker's memory stays flat however many messages it routes (docs/replay.md).
+    # copies, no function log lines in CloudWatch Logs (each row keeps its invocation's errors), so a worker's
+    # memory stays flat however many messages it routes (docs/replay.md).
     org.log.keep = False
     org.log.write_logs = False
     org.keep_mail = False
+    org.sandbox.runtime.logs.enabled = False
     _worker.update(org=org, direction=direction)
 
 

@@ -16,11 +16,36 @@ import threading
 import time
 from typing import Any
 
+from .. import _moto
 from ._loader import FunctionFinder
 
-__all__ = ["CAPTURE", "OUTPUT", "Capture", "LambdaLogHandler", "OutputCapture", "StreamProxy"]
+__all__ = ["CAPTURE", "OUTPUT", "Capture", "LambdaLogHandler", "LogWriter", "OutputCapture", "StreamProxy"]
 
 CAPTURE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar("workmail_sandbox_capture", default=None)
+
+
+class LogWriter:
+    """Where a runtime puts each invocation's log lines (START, the function's own, END, REPORT).
+
+    ``enabled`` (the default): into CloudWatch Logs, the function's group and
+    stream, as Lambda does. Off for a replay whose sandbox nobody reads
+    afterwards (a ``--jobs``/Dask worker, a replay that started its own
+    sandbox): moto keeps every line written, so a long replay would grow with
+    them. The invocation's result still carries its lines (``log_text``);
+    :attr:`unwritten` counts the lines left out.
+    """
+
+    __slots__ = ("enabled", "unwritten")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.unwritten = 0
+
+    def write(self, account: str, region: str, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+        if self.enabled:
+            _moto.write_log_events(account, region, group, stream, lines)
+        else:
+            self.unwritten += len(lines)
 
 
 class Capture:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import _moto
 from ..invocation import CURRENT_INVOCATION, Invocation, register_worker_key
+from ._capture import LogWriter
 from ._environment import Environment
 from ._errors import error_log_line, error_payload, iso_ms, tail
 from ._loader import INIT_TIMEOUT_SECONDS
@@ -46,7 +47,8 @@ class _SandboxView:
 class IsolatedRunner:
     """Worker processes for the functions a runtime runs with ``isolation="process"``."""
 
-    def __init__(self) -> None:
+    def __init__(self, logs: LogWriter | None = None) -> None:
+        self.logs = logs or LogWriter()
         self._workers: dict[tuple[str, str, str, str], tuple[tuple[Any, ...], ProcessWorker, str]] = {}
         self._lock = threading.Lock()
         self._endpoint: Any = None
@@ -196,7 +198,7 @@ class IsolatedRunner:
         elif answer.out_of_memory:
             report += "\tStatus: error\tError Type: Runtime.OutOfMemory"
         lines.append((end_stamp, report + "\n"))
-        _moto.write_log_events(account, region, env.log_group, env.log_stream, lines)
+        self.logs.write(account, region, env.log_group, env.log_stream, lines)
         log_text = "".join(text for _, text in lines)
         return InvocationResult(
             payload=payload, function_error=function_error, log_text=log_text, log_tail_base64=tail(log_text),

@@ -25,7 +25,7 @@ from ..errors import SandboxError
 from ..invocation import CURRENT_INVOCATION, Invocation, function_code_running
 from ..permissions import workmail_invoke_decision
 from ..workmail_service import FUNCTION_ARN
-from ._capture import CAPTURE, OUTPUT, Capture
+from ._capture import CAPTURE, OUTPUT, Capture, LogWriter
 from ._code import CodeStore
 from ._environment import INVOCATION_LOCK, Environment, Scope, environment_signature, stream_name
 from ._errors import error_log_line, exception_error, exit_error, iso_ms, tail
@@ -62,7 +62,8 @@ class Runtime:
         self.region = region
         self.isolation = checked_isolation(isolation)
         self._isolation_of: dict[str, str] = {}
-        self._isolated = IsolatedRunner()
+        self.logs = LogWriter()  #: where log lines go (``logs.enabled = False``: none to CloudWatch Logs)
+        self._isolated = IsolatedRunner(self.logs)
         self._environments: dict[tuple[str, str, str, str], Environment] = {}
         self._code = CodeStore()
         self._lock = threading.RLock()
@@ -496,7 +497,7 @@ class Runtime:
         if timed_out_after is not None:
             report += "\tStatus: timeout"
         lines.append((end_stamp, report + "\n"))
-        _moto.write_log_events(account, region, env.log_group, env.log_stream, lines)
+        self.logs.write(account, region, env.log_group, env.log_stream, lines)
         log_text = "".join(text for _, text in lines)
         return InvocationResult(
             payload=payload,
