@@ -48,8 +48,9 @@ median in each of five runs on this shared 2-core VM):
   while the kit measured 2.0-2.6x; 1.75-1.94x with the event log kept, which the
   case measured until the case was made to run as replay runs; as replay runs,
   after the runtime's hook check was made cheap and a log that records nothing
-  stopped building events: 1.33-1.42x on a quiet machine; the event log kept:
-  1.51-1.53x).
+  stopped building events: 1.24-1.44x; once replay stopped writing function log
+  lines to CloudWatch Logs: 1.00-1.09x on a quiet machine; the event log kept:
+  1.29-1.58x).
 
 Before each chunk, what earlier chunks left behind (the event log, in memory
 and in CloudWatch Logs, mailbox metadata, the function's own logs) is moved out
@@ -322,7 +323,8 @@ def events(args: argparse.Namespace, targets: Targets) -> None:
         invoked = sum(1 for r in org.log.records if r["event"]["eventName"] == "LAMBDA_INVOKED")
         logged = (
             f"{len(org.log.records):,} log events, {invoked:,} invocations" if org.log.records
-            else f"event log off ({org.log.unwritten:,} events not written)"
+            else f"event log off ({org.log.unwritten:,} events not written), function logs off "
+            f"({sb.runtime.logs.unwritten:,} lines not written)"
         )
         rates = ", ".join(f"{BASELINE_LABELS[k]} {len(corpus) / v:,.0f} msg/s" for k, v in result.baseline_s.items())
         details.append(f"{name}: {result.candidate_ms:.1f} ms per chunk (median); in the same run {rates}; {logged}")
