@@ -197,3 +197,29 @@ def test_a_log_that_records_nothing_counts_each_event_it_was_spared(workmail_san
     org.receive(message)
     assert org.log.unwritten - before == produced
     assert len(org.log) == produced  # nothing new in memory
+
+
+def test_replay_without_logs_writes_no_function_log_line_and_restores_the_runtime(workmail_sandbox, tmp_path):
+    import boto3
+
+    from workmail_sandbox.replay import replay
+
+    name = f"quiet-{next(_ALIASES)}"
+    deployed = deploy_handler(FETCH, name=name, handler_name="handler",
+                              managed_policies=["arn:aws:iam::aws:policy/AmazonWorkMailMessageFlowFullAccess"])
+    rules = rules_running(RuleSet.from_file(ROOT / "data" / "rules" / "run-lambda-sync.json"), deployed["FunctionArn"])
+    org = Organization.create(workmail_sandbox, name, domains=["example.com"], users=["alice@example.com"], rules=rules)
+    org.grant_invoke(name)
+    for i in range(3):
+        (tmp_path / f"{i}.eml").write_bytes(
+            f"From: bob@example.org\r\nTo: alice@example.com\r\nSubject: m{i}\r\n\r\nbody\r\n".encode())
+    runtime = workmail_sandbox.runtime
+    frame = replay(org, tmp_path, progress=False, keep_log=False, keep_mail=False, write_logs=False)
+    assert len(frame) == 3 and frame["invocation"].notna().all() and set(frame["action"]) == {"DEFAULT"}
+    assert runtime.logs.enabled is True  # restored
+    assert runtime.logs.unwritten == 3 * 4  # START, the print, END, REPORT per message
+    logs = boto3.client("logs", region_name="us-east-1")
+    assert not logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    replay(org, tmp_path, progress=False)  # the defaults write them
+    streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+    assert streams

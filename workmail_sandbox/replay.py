@@ -55,8 +55,10 @@ each copy put in transit for a function is forgotten once delivered (its
 everything. The event log is kept (in memory and in CloudWatch Logs); pass
 ``keep_log=False`` to keep it in CloudWatch Logs only. For a run nobody looks
 into afterwards, ``keep_mail=False`` keeps no delivered copy at all
-(``Organization.keep_mail``) and ``write_logs=False`` writes no event log line
-to CloudWatch Logs (moto keeps every line): with ``keep_log=False`` as well, the
+(``Organization.keep_mail``) and ``write_logs=False`` writes nothing to CloudWatch
+Logs for the run (moto keeps every line): no event log line and no function log line
+(``runtime.logs``; each row still carries its invocation's errors, and the setting is
+restored at the end): with ``keep_log=False`` as well, the
 organization keeps nothing per message (what ``replay --jobs`` workers and the
 CLI's one-process replay do; tests/test_replay_memory.py).
 """
@@ -220,10 +222,14 @@ def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, kee
     keep_content, keep_log, keep_mail, write_logs = keeps
     saved_settings, saved_keep = org.settings, org.log.keep
     saved_mail, saved_write = org.keep_mail, org.log.write_logs
+    function_logs = org.sandbox.runtime.logs if org.sandbox.runtime is not None else None
+    saved_function_logs = function_logs.enabled if function_logs is not None else True
     org.settings = saved_settings.but(keep_content=keep_content)
     org.log.keep = keep_log
     org.keep_mail = keep_mail
     org.log.write_logs = write_logs
+    if function_logs is not None and not write_logs:
+        function_logs.enabled = False
     stream: Any = None
     try:
         stream = with_progress(
@@ -246,6 +252,8 @@ def _iter_replay(org: Organization, root: Path, progress: bool, wanted: str, kee
         org.log.keep = saved_keep
         org.keep_mail = saved_mail
         org.log.write_logs = saved_write
+        if function_logs is not None:
+            function_logs.enabled = saved_function_logs
         if hasattr(stream, "close"):
             stream.close()
 
