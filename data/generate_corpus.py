@@ -114,6 +114,29 @@ _NON_ASCII_SUBJECTS = (
     "Προσφορά για την παραγγελία {n}", "Sipariş {n} hakkında", "🎉 Team lunch on Friday 🍕",
     "Zamówienie {n}: potwierdzenie", "Avaliação do fornecedor – {n}",
 )
+def fill(text: str, width: int = 72) -> str:
+    """``textwrap.fill(text, width)``, faster for what this script writes.
+
+    Words joined by single spaces, without hyphens and none longer than ``width``
+    (every sentence here): textwrap's greedy fill is then "a word goes on the line
+    when it fits after one space", which this does without textwrap's regular
+    expressions (a third of the script's time). Anything else goes to textwrap.
+    """
+    words = text.split(" ")
+    if "-" in text or any(not w or len(w) > width or not w.isprintable() for w in words):
+        return textwrap.fill(text, width)
+    lines: list[str] = []
+    line = words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return "\n".join(lines)
+
+
 _SENTENCES = (
     "Thanks for your message earlier today.",
     "As agreed on the call, the first delivery goes out on Tuesday.",
@@ -301,7 +324,7 @@ class _Generator:
             sentences = [rng.choice(_SENTENCES) for _ in range(rng.randrange(1, 5))]
             if rng.random() < 0.1:
                 sentences.append(rng.choice(_NON_ASCII_SENTENCES))
-            paras.append(textwrap.fill(" ".join(sentences), 72))
+            paras.append(fill(" ".join(sentences)))
         first = signer.split(" ")[0] if signer else "Example Corp"
         return "Hello,\n\n" + "\n\n".join(paras) + f"\n\nBest regards,\n{first}\n"
 

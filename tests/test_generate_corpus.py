@@ -204,3 +204,18 @@ def test_a_from_line_in_a_body_is_quoted_as_mailbox_quotes_it():
     entry = gen._mbox_entry("a@example.org", gen.BASE_DATE, raw)
     assert entry.startswith(b"From a@example.org Mon Nov 17 00:00:00 2025\n")
     assert b"\r\n>From here on\r\n" in entry and entry.endswith(b"\r\n\n")
+
+
+def test_fill_wraps_the_scripts_paragraphs_exactly_as_textwrap_does():
+    import random
+    import textwrap
+
+    rng = random.Random(5)
+    for _ in range(5000):
+        sentences = [rng.choice(gen._SENTENCES) for _ in range(rng.randrange(1, 7))]
+        if rng.random() < 0.3:
+            sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(gen._NON_ASCII_SENTENCES))
+        text = " ".join(sentences)
+        assert gen.fill(text) == textwrap.fill(text, 72), text
+    for other in ("a follow-up on the e-mail " * 5, "x" * 100 + " y", "two  spaces " * 9, "tab\there " * 10):
+        assert gen.fill(other) == textwrap.fill(other, 72)
