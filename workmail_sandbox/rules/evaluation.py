@@ -190,9 +190,9 @@ class Evaluation:
         """The ARNs of the functions that run, in order."""
         return tuple(r.function_arn for r in self.lambda_rules if r.function_arn)
 
-    @property
+    @cached_property
     def synchronous_rule(self) -> Rule | None:
-        """The first synchronous Run Lambda rule that runs, if any."""
+        """The first synchronous Run Lambda rule that runs, if any (the flow asks per recipient and step)."""
         return next((r for r in self.lambda_rules if r.synchronous), None)
 
     @property
