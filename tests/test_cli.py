@@ -287,7 +287,20 @@ def _replay_with_probe(tmp_path, *extra):
 
     root = Path(__file__).resolve().parent.parent
     server = socket.create_server(("127.0.0.1", 0))
-    threading.Thread(target=lambda: [server.accept() for _ in range(4)], daemon=True).start()
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        # Accepts until told to stop, then returns before the socket is closed: a thread still blocked in
+        # accept() on a closed descriptor would use its number again once another test's socket reuses it.
+        while not stop.is_set():
+            try:
+                server.accept()[0].close()
+            except TimeoutError:
+                continue
+
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
     probe_out = tmp_path / "probe.txt"
     function = tmp_path / "probe.py"
     function.write_text(_PROBE % (server.getsockname()[1], str(probe_out)))
@@ -300,6 +313,8 @@ def _replay_with_probe(tmp_path, *extra):
          "--no-progress", *extra],
         capture_output=True, text=True, timeout=300,
     )
+    stop.set()
+    acceptor.join(5)
     server.close()
     return done, (probe_out.read_text() if probe_out.exists() else "")
 

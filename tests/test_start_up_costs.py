@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,20 @@ def test_a_compare_run_makes_one_client_per_service(workmail_sandbox):
         migrate._RUN_CLIENTS.reset(token)
     assert made == ["s3", "s3", "s3", "ses"]
     assert migrate._RUN_CLIENTS.get() is None
+
+
+def test_deploying_a_project_for_another_organization_does_not_import_samtranslator(tmp_path):
+    """Lesson 08 and `workmail-sandbox invoke` deploy examples/my_workmail_function with a new
+    OrganizationId each time; samtranslator leaves it to CloudFormation, so the transform cached
+    by the first process serves the second (samtranslator: 0.3-0.5 s of import and transform)."""
+    project = Path(__file__).resolve().parent.parent / "examples" / "my_workmail_function"
+
+    def deploy(organization_id: str) -> str:
+        return (
+            f"import os\nos.environ['WORKMAIL_SANDBOX_CACHE'] = {str(tmp_path)!r}\n"
+            "import workmail_sandbox as wms\nwms.start()\n"
+            f"wms.deploy_project({str(project)!r}, {{'OrganizationId': {organization_id!r}}})"
+        )
+
+    assert "samtranslator" in _modules_after(deploy("m-" + "a" * 32))
+    assert "samtranslator" not in _modules_after(deploy("m-" + "b" * 32))
