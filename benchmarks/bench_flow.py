@@ -359,13 +359,8 @@ def handle(event, context):
 #: A worker's peak is its own ``VmHWM`` (/proc, polled): ``RUSAGE_CHILDREN``'s ``ru_maxrss`` also counts
 #: the parent's resident pages at the moment it spawned the worker (Linux charges the memory a child
 #: leaves at exec), so it grew with the parent's list of entries, not with what the workers keep.
-REPLAY_CHILD = """\
-import json, os, resource, sys, threading, time
-from workmail_sandbox.replay_folder import replay_folder
-from workmail_sandbox.replay_summary import ReplaySummary
-
-
-def own_peak_kb():
+#: A child's own peak RSS, for both children (braces doubled: their code goes through str.format).
+OWN_PEAK = """def own_peak_kb():
     # This process's own peak RSS (KB), VmHWM; ru_maxrss would report the parent's peak when that was
     # higher: Linux carries a process's maximum across fork and exec.
     try:
@@ -376,7 +371,15 @@ def own_peak_kb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
 
+REPLAY_CHILD = """\
+import json, os, resource, sys, threading, time
+from workmail_sandbox.replay_folder import replay_folder
+from workmail_sandbox.replay_summary import ReplaySummary
+
+
+""" + OWN_PEAK + """
 
 def watch(stop, peak):
     me = str(os.getpid())
@@ -413,18 +416,7 @@ spec = importlib.util.spec_from_file_location("generate_corpus", {script!r})
 gen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gen)
 gen.write_corpus({out!r}, {n}, seed=7, fmt={fmt!r})
-def own_peak_kb():
-    # This process's own peak RSS (KB), VmHWM; ru_maxrss would report the parent's peak when that was
-    # higher: Linux carries a process's maximum across fork and exec.
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
+""" + OWN_PEAK + """
 
 print(json.dumps({{"rss_kb": own_peak_kb()}}))
 """
