@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from loopback import LoopbackListener
 
 from workmail_sandbox import cli
 
@@ -281,29 +282,13 @@ def handle(event, context):
 
 def _replay_with_probe(tmp_path, *extra):
     """Replay one message through a function whose subprocess connects to a loopback server of ours."""
-    import socket
-    import threading
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        # Accepts until told to stop, then returns before the socket is closed: a thread still blocked in
-        # accept() on a closed descriptor would use its number again once another test's socket reuses it.
-        while not stop.is_set():
-            try:
-                server.accept()[0].close()
-            except TimeoutError:
-                continue
-
-    acceptor = threading.Thread(target=serve, daemon=True)
-    acceptor.start()
+    listener = LoopbackListener()
     probe_out = tmp_path / "probe.txt"
     function = tmp_path / "probe.py"
-    function.write_text(_PROBE % (server.getsockname()[1], str(probe_out)))
+    function.write_text(_PROBE % (listener.port, str(probe_out)))
     corpus = tmp_path / "mail"
     corpus.mkdir(exist_ok=True)
     (corpus / "one.eml").write_bytes((root / "data" / "emails" / "01-plain-inbound.eml").read_bytes())
@@ -313,9 +298,7 @@ def _replay_with_probe(tmp_path, *extra):
          "--no-progress", *extra],
         capture_output=True, text=True, timeout=300,
     )
-    stop.set()
-    acceptor.join(5)
-    server.close()
+    listener.close()
     return done, (probe_out.read_text() if probe_out.exists() else "")
 
 

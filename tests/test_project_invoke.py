@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from loopback import LoopbackListener
 
 from workmail_sandbox import cli
 from workmail_sandbox import sandbox as sbx
@@ -604,22 +605,19 @@ def handler(event, context):
 
 
 def test_invoke_no_network_runs_the_command_in_a_namespace_of_its_own(tmp_path, message):
-    import socket
     import subprocess
     import sys
-    import threading
 
     from workmail_sandbox.network import can_isolate_network
 
-    server = socket.create_server(("127.0.0.1", 0))
-    threading.Thread(target=lambda: [server.accept() for _ in range(2)], daemon=True).start()
-    project = write_project(tmp_path / "probe-isolated", PROBE % server.getsockname()[1])
+    listener = LoopbackListener()
+    project = write_project(tmp_path / "probe-isolated", PROBE % listener.port)
     done = subprocess.run(
         [sys.executable, "-m", "workmail_sandbox.cli", "invoke", str(project), "--eml", str(message), "--json",
          "--no-network"],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )  # fmt: skip
-    server.close()
+    listener.close()
     if not can_isolate_network():
         assert done.returncode != 0 and "unshare -rn failed" in done.stderr and "Traceback" not in done.stderr
         return

@@ -10,11 +10,11 @@ import gc
 import os
 import socket
 import tempfile
-import threading
 
 import boto3
 import pytest
 import requests
+from loopback import LoopbackListener
 
 from workmail_sandbox import _moto
 from workmail_sandbox import sandbox as sbx
@@ -43,36 +43,9 @@ def guard():
         g.uninstall()
 
 
-class _Listener:
-    """A loopback TCP server that only counts the connections it gets (a proxy, an endpoint)."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.server.close()
-
-
 @pytest.fixture
 def listener():
-    server = _Listener()
+    server = LoopbackListener()
     yield server
     server.close()
 
