@@ -86,6 +86,8 @@ __all__ = [
     "REPLAY_COLUMNS",
     "SAMPLE_DOMAINS",
     "ReplayCounts",
+    "checked_direction",
+    "checked_jobs",
     "error_row",
     "escape_surrogates",
     "iter_replay",
@@ -106,6 +108,25 @@ ERROR_STAGES = (READ, PARSE, ROUTE, WRITE)
 #: The organization of the kit's sample mail (data/emails, data/generate_corpus.py, data/rules).
 SAMPLE_DOMAINS = ("example.com", "sales.example.com")
 DIRECTIONS = ("auto", "inbound", "outbound")
+
+
+def checked_direction(direction: Any) -> str:
+    """``direction`` as replay reads it (``auto``, ``inbound`` or ``outbound``), or a ConfigurationError."""
+    wanted = str(direction).strip().lower()
+    if wanted not in DIRECTIONS:
+        raise ConfigurationError(
+            f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}.",
+            fix="use 'auto' (from the From domain), 'inbound' or 'outbound'",
+        )
+    return wanted
+
+
+def checked_jobs(jobs: Any) -> int:
+    """``jobs``, a whole number of worker processes from 1, or a ConfigurationError."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigurationError(f"jobs must be a whole number of 1 or more, got {jobs!r}.",
+                                 fix="use jobs=1 (one process) or up to os.cpu_count()")
+    return jobs
 
 
 def progress_bar(total: int | None, enabled: bool, desc: str, iterable: Any = None) -> Any:
@@ -202,12 +223,7 @@ def iter_replay(
     organization's settings are restored when the iterator ends or is
     closed. ``counts`` is updated as the run goes.
     """
-    wanted = str(direction).strip().lower()
-    if wanted not in DIRECTIONS:
-        raise ConfigurationError(
-            f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}.",
-            fix="use 'auto' (from the From domain), 'inbound' or 'outbound'",
-        )
+    wanted = checked_direction(direction)
     root = Path(source)
     if not root.exists():
         raise ConfigurationError(

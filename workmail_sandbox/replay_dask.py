@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
-from .replay import DIRECTIONS, REPLAY_COLUMNS, ROUTE, ReplayCounts, error_row, escape_surrogates
+from .replay import REPLAY_COLUMNS, ROUTE, ReplayCounts, checked_direction, error_row, escape_surrogates
 from .replay_jobs import (
     CHUNK,
     WORKER_LOCK,
@@ -127,12 +127,7 @@ def _frame(rows: list[tuple[Any, ...]], pd: Any) -> Any:
 
 
 def _entries(source: str | PathLike, direction: str) -> tuple[list[Entry], list[tuple[Any, ...]] | None, str]:
-    wanted = str(direction).strip().lower()
-    if wanted not in DIRECTIONS:
-        raise ConfigurationError(
-            f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}.",
-            fix="use 'auto' (from the From domain), 'inbound' or 'outbound'",
-        )
+    wanted = checked_direction(direction)
     entries, listing_error = corpus_entries(source)
     # the workers open the files themselves: absolute paths, whatever their working folder
     shared = [(name, kind, os.path.abspath(ref) if kind == "file" else (os.path.abspath(ref[0]), ref[1]))

@@ -36,6 +36,7 @@ from .replay import (
     SAMPLE_DOMAINS,
     WRITE,
     ReplayCounts,
+    checked_jobs,
     error_row,
     escape_surrogates,
     iter_replay,
@@ -286,9 +287,7 @@ def replay_folder(
     same path), the rows again in the corpus's order. Not with ``jobs``.
     Needs ``pip install 'workmail-sandbox[scale]'``.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigurationError(f"jobs must be a whole number of 1 or more, got {jobs!r}.",
-                                 fix="use jobs=1 (one process) or up to os.cpu_count()")
+    checked_jobs(jobs)
     if client is not None and jobs != 1:
         raise ConfigurationError(f"jobs={jobs} and a Dask client are mutually exclusive.",
                                  fix="the cluster's workers do the work: leave jobs out (or start more workers)")

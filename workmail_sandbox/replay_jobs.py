@@ -43,7 +43,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .mail.corpus import PARSE, READ, eml_files, file_item, maildir_entries, parse_item
-from .replay import DIRECTIONS, ROUTE, ReplayCounts, error_row, progress_bar, route_rows
+from .replay import ROUTE, ReplayCounts, checked_direction, checked_jobs, error_row, progress_bar, route_rows
 
 __all__ = [
     "CHUNK", "WORKER_LOCK", "SetupFailed", "corpus_entries", "counting", "progress_bar", "replay_in_processes",
@@ -259,15 +259,8 @@ def replay_in_processes(
     ``setup(*setup_args)`` (picklable: a module-level function and plain values) is a context manager
     giving the organization; every worker enters it once. ``counts`` is updated as the rows come.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigurationError(f"jobs must be a whole number of 1 or more, got {jobs!r}.",
-                                 fix="use jobs=1 (one process) or up to os.cpu_count()")
-    wanted = str(direction).strip().lower()
-    if wanted not in DIRECTIONS:
-        raise ConfigurationError(
-            f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}.",
-            fix="use 'auto' (from the From domain), 'inbound' or 'outbound'",
-        )
+    checked_jobs(jobs)
+    wanted = checked_direction(direction)
     counts = counts if counts is not None else ReplayCounts()
     entries, listing_error = corpus_entries(source)
 
