@@ -187,7 +187,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("pure models", ("events", "responses", "mail", "rules", "iam", "workmail_service", "clock", "errors",
-                     "_yaml_limits", "_text_files", "ses", "handler_logs", "_gc_pause")),
+                     "_yaml_limits", "_text_files", "ses", "handler_logs", "_gc_pause", "_lazy")),
 ]
 
 

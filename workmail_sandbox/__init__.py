@@ -14,10 +14,10 @@ lesson teaches. ``docs/architecture.md`` shows how the modules fit together.
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_names
 from .aws import AwsAccount, connect
 from .errors import (
     ConfigurationError,
@@ -87,16 +87,7 @@ _LAZY = {
 _ses_hooks.install()  # SendBounce and receipt-rule quotas: before any boto3 session is made
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)
 
 try:
     __version__ = version("workmail-sandbox")
