@@ -125,7 +125,6 @@ import argparse
 import email
 import email.policy
 import gc
-import importlib.util
 import os
 import statistics
 import sys
@@ -137,6 +136,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpus import load_generator  # noqa: E402
 from _processes import run_child  # noqa: E402
 from _timing import Targets, verdict  # noqa: E402
 
@@ -155,13 +155,6 @@ def lambda_handler(event, context):
     flow.get_raw_message_content(messageId=event["messageId"])["messageContent"].read()
     return {"actions": [{"action": {"type": "DEFAULT"}, "allRecipients": True}]}
 '''
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 _HEADER_PARSER = BytesHeaderParser(policy=email.policy.default)
@@ -264,7 +257,7 @@ def events(args: argparse.Namespace, targets: Targets) -> None:
     from workmail_sandbox.organization import Organization
     from workmail_sandbox.rules import Rule, RuleSet
 
-    gen = _generator()
+    gen = load_generator()
     corpus = list(gen.generate_messages(args.messages, seed=args.seed))
     size = sum(map(len, corpus))
     chunks = [corpus[i : i + args.chunk] for i in range(0, len(corpus), args.chunk)]
@@ -442,7 +435,7 @@ def _replay_child(corpus: Path, n: int, jobs: int, folder: Path, function: Path 
 
 def scaling(n: int, rounds: int, targets: Targets, *, check: bool = True) -> None:
     """Messages per second of replay at --jobs 1, 2 (4, 8 ... up to the cores) on ``n`` messages."""
-    gen = _generator()
+    gen = load_generator()
     jobs_list = _job_counts()
     took: dict[int, list[float]] = {jobs: [] for jobs in jobs_list}
     with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:

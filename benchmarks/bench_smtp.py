@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import smtplib
 import statistics
 import sys
@@ -45,6 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpus import load_generator  # noqa: E402
 from _timing import Targets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,13 +52,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.5
 
 Item = tuple[bytes, str, list[str]]  # raw (CRLF), MAIL FROM, RCPT TO
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _crlf(raw: bytes) -> bytes:
@@ -92,7 +85,7 @@ def main() -> int:
     from workmail_sandbox.organization import Organization
     from workmail_sandbox.smtp_door import SmtpDoor
 
-    gen = _generator()
+    gen = load_generator()
     sb = sandbox.start()
     org = Organization.create(
         sb, "bench-corp", domains=list(gen.ORG_DOMAINS), users=[a for _, a in gen.INTERNAL_USERS],

@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import email.policy
-import importlib.util
 import json
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
+from corpus_generator import load_generator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,13 +39,6 @@ PRINCIPAL = "workmail.us-east-1.amazonaws.com"
 DROP_ALL = "def lambda_handler(event, context):\n    return {'actions': [{'action': {'type': 'DROP'}, 'allRecipients': True}]}\n"
 MAIL = (b"From: Carlos <carlos@example.org>\r\nTo: alice@example.com\r\nSubject: Hello\r\n"
         b"Message-ID: <c-1@example.org>\r\n\r\nHello there.\r\n")
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -203,7 +196,7 @@ def test_the_fast_subject_agrees_with_parsed_message(subject):
 
 def test_the_plan_builds_the_events_events_from_message_builds(workmail_sandbox, org):
     """Same event as events_from_message, field for field, but the ids each build draws afresh."""
-    gen = _generator()
+    gen = load_generator()
     corpus = [p.read_bytes() for p in sorted((ROOT / "data" / "emails").glob("*.eml"))]
     corpus += list(gen.generate_messages(300, seed=11))
     arn = _dropping_function(workmail_sandbox, org)
@@ -252,7 +245,7 @@ def test_the_headers_only_parse_reads_what_bytes_header_parser_reads(data):
 
 def test_the_headers_only_parse_on_the_sample_and_generated_mail():
     corpus = [p.read_bytes() for p in sorted((ROOT / "data" / "emails").glob("*.eml"))]
-    corpus += list(_generator().generate_messages(300, seed=5))
+    corpus += list(load_generator().generate_messages(300, seed=5))
     for raw in corpus:
         stdlib, ours = _both(raw)
         assert ours == stdlib

@@ -16,11 +16,11 @@ A second property checks the flow's fast header reader
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from corpus_generator import load_generator
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -89,14 +89,7 @@ PATTERNS = st.sampled_from([
 ])
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _generator()
+GEN = load_generator()
 
 
 @pytest.fixture(scope="module")

@@ -8,25 +8,15 @@ line. Standard library only.
 
 import email
 import email.policy
-import importlib.util
 import mailbox
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from corpus_generator import SCRIPT, load_generator
 
-SCRIPT = Path(__file__).resolve().parent.parent / "data" / "generate_corpus.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("generate_corpus", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load()
+gen = load_generator()
 
 
 def parse(raw):

@@ -6,12 +6,12 @@ written as a folder of .eml files, an mbox and a Maildir.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from corpus_generator import load_generator
 
 from workmail_sandbox import sandbox as sandbox_module
 from workmail_sandbox.errors import ConfigurationError, RuleError
@@ -28,16 +28,9 @@ CORPUS_SIZE = 200
 SEED = 11
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def gen():
-    return _generator()
+    return load_generator()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from corpus_generator import load_generator
 
 from workmail_sandbox import cli
 from workmail_sandbox import sandbox as sandbox_module
@@ -47,18 +48,11 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(_plain(a), _plain(b))
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return gen
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """60 generated messages, a file that is not mail and a folder named like a message."""
     root = tmp_path_factory.mktemp("dask") / "corpus"
-    _generator().write_corpus(root, 60, seed=5, fmt="eml")
+    load_generator().write_corpus(root, 60, seed=5, fmt="eml")
     names = sorted(p.name for p in root.glob("*.eml"))
     (root / (names[30][:-4] + "-broken.eml")).write_bytes(b"\x00\x01 not a message \xff\xfe")
     (root / (names[10][:-4] + "-dir.eml")).mkdir()
@@ -141,7 +135,7 @@ def test_a_dask_dataframe_and_its_summary_merged_from_the_partitions(corpus, clu
 @needs_dask
 def test_a_message_that_kills_its_worker_gets_its_error_row(tmp_path, cluster):
     folder = tmp_path / "in"
-    _generator().write_corpus(folder, 12, seed=3, fmt="eml")
+    load_generator().write_corpus(folder, 12, seed=3, fmt="eml")
     killer = sorted(folder.glob("*.eml"))[5]
     killer.write_bytes(killer.read_bytes().replace(b"\r\nSubject: ", b"\r\nSubject: KILL ", 1))
     handler = tmp_path / "killer.py"

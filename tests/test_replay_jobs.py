@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from corpus_generator import load_generator
 
 from workmail_sandbox import cli
 from workmail_sandbox import sandbox as sandbox_module
@@ -28,17 +29,10 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
                                   b.drop(columns=VARYING).reset_index(drop=True))
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    return gen
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """80 generated messages, a file that is not mail and a folder named like a message, in the middle."""
-    gen = _generator()
+    gen = load_generator()
     root = tmp_path_factory.mktemp("jobs") / "corpus"
     gen.write_corpus(root, 80, seed=5, fmt="eml")
     names = sorted(p.name for p in root.glob("*.eml"))
@@ -101,7 +95,7 @@ def test_a_message_that_kills_its_worker_gets_its_error_row_and_the_run_goes_on(
 
 @pytest.mark.parametrize("fmt", ["mbox", "maildir"])
 def test_an_mbox_and_a_maildir_too(tmp_path, fmt):
-    gen = _generator()
+    gen = load_generator()
     source = Path(gen.write_corpus(tmp_path / fmt, 30, seed=9, fmt=fmt)["path"])
     one = replay_folder(source, RULES / "basic.yaml", progress=False)
     two = replay_folder(source, RULES / "basic.yaml", progress=False, jobs=2)

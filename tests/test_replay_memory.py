@@ -9,13 +9,13 @@ message while routing 4N messages must be small and no more than while routing N
 from __future__ import annotations
 
 import gc
-import importlib.util
 import itertools
 import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from corpus_generator import load_generator
 
 from workmail_sandbox import replay_jobs
 from workmail_sandbox import sandbox as sandbox_module
@@ -31,14 +31,6 @@ N = 100
 #: Retained bytes per message allowed over the 4N messages (it was about 4,300 before).
 PER_MESSAGE_LIMIT = 256
 _ALIASES = itertools.count(1)
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "data" / "generate_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @contextmanager
@@ -69,7 +61,7 @@ def _routed(rows: list[list[tuple]]) -> int:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("memory") / "corpus"
-    _generator().write_corpus(folder, 6 * N, seed=11, fmt="mbox")
+    load_generator().write_corpus(folder, 6 * N, seed=11, fmt="mbox")
     return folder / "corpus.mbox"
 
 
