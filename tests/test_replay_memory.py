@@ -215,3 +215,21 @@ def test_replay_without_logs_writes_no_function_log_line_and_restores_the_runtim
     replay(org, tmp_path, progress=False)  # the defaults write them
     streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
     assert streams
+
+
+def test_replay_folder_in_your_sandbox_writes_no_function_log_line_and_restores_the_runtime(workmail_sandbox, tmp_path):
+    import boto3
+
+    from workmail_sandbox.replay_folder import replay_folder
+
+    function = tmp_path / "fetcher.py"
+    function.write_text(FETCH)
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "one.eml").write_bytes(b"From: bob@example.org\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nbody\r\n")
+    frame = replay_folder(mail, ROOT / "data" / "rules" / "run-lambda-sync.json", f"{function}:handler", progress=False)
+    assert len(frame) == 1 and frame["invocation"].notna().all()
+    assert workmail_sandbox.runtime.logs.enabled is True
+    assert workmail_sandbox.runtime.logs.unwritten == 4  # START, the print, END, REPORT
+    logs = boto3.client("logs", region_name="us-east-1")
+    assert not logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/replay-fetcher")["logGroups"]

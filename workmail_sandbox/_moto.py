@@ -1149,13 +1149,11 @@ def _lambda_invoke_classes() -> tuple[Any, Any]:
 
 def restore_lambda_invoke_methods(saved: tuple[Any, Any]) -> bool:
     """Put back what :func:`lambda_invoke_methods` returned; True when they had changed."""
-    from moto.awslambda.responses import LambdaResponse
-    from moto.awslambda_simple.models import LambdaSimpleBackend
-
+    LambdaSimpleBackend, LambdaResponse = _lambda_invoke_classes()
     if lambda_invoke_methods() == saved:
         return False
-    LambdaSimpleBackend.invoke = saved[0]  # type: ignore[method-assign]  # the patch: replacing a method is the point
-    LambdaResponse.invoke = saved[1]  # type: ignore[method-assign]  # the patch: replacing a method is the point
+    LambdaSimpleBackend.invoke = saved[0]
+    LambdaResponse.invoke = saved[1]
     return True
 
 

@@ -453,8 +453,6 @@ def _organization(rules: RuleSet, target: _Target, domains: Any, users: Any) -> 
 
     running = sandbox_module.current() is not None
     with sandbox_module.sandbox() as sb:
-        if not running:  # a sandbox of the replay's own, gone when it ends: nobody reads the functions' logs
-            sb.runtime.logs.enabled = False
         alias = "replay"
         taken = {o["Alias"] for o in sb.client("workmail").list_organizations()["OrganizationSummaries"]}
         n = 1
